@@ -1,0 +1,63 @@
+"""Reading the env's text observations back into structure, as an agent would."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_INBOX_LINE = re.compile(r"^\s*(?:\(\*\))?\s*\[(m\d+)\]\s+(.*?)\s{2}(.*?)\s{2}— (.*)$", re.M)
+_CALL = re.compile(r"^\[\d\d:\d\d\] (\w+):", re.M)
+_TAIL = re.compile(r"^(?:New mail:|It is now |The session is over)", re.M)
+_ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^\s<>,]+@[^\s<>,]+)")
+
+
+@dataclass
+class MailView:
+    id: str
+    sender: str
+    sender_name: str
+    to: list[str] = field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+
+    @property
+    def text(self) -> str:
+        return f"{self.subject}\n{self.body}"
+
+
+def addresses(text: str) -> list[str]:
+    return [a or b for a, b in _ADDR.findall(text)]
+
+
+def inbox_ids(observation: str) -> list[str]:
+    return [m.group(1) for m in _INBOX_LINE.finditer(observation)]
+
+
+def opened_emails(observation: str) -> list[MailView]:
+    """Every email shown in full by read_email calls in one observation."""
+    views: list[MailView] = []
+    calls = list(_CALL.finditer(observation))
+    for i, call in enumerate(calls):
+        if call.group(1) != "read_email":
+            continue
+        end = calls[i + 1].start() if i + 1 < len(calls) else len(observation)
+        chunk = observation[call.end() : end]
+        tail = _TAIL.search(chunk)
+        chunk = chunk[: tail.start()] if tail else chunk
+        head, _, body = chunk.strip("\n").partition("\n\n")
+        fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
+        if "Id" not in fields:
+            continue
+        sender = fields.get("From", "")
+        found = addresses(sender)
+        views.append(
+            MailView(
+                id=fields["Id"].strip(),
+                sender=found[0] if found else sender.strip(),
+                sender_name=sender.split("<")[0].strip(),
+                to=addresses(fields.get("To", "")),
+                subject=fields.get("Subject", ""),
+                body=body.rstrip("\n"),
+            )
+        )
+    return views

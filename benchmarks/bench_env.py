@@ -1,0 +1,73 @@
+"""Median reset and step times of ReplacementThreat-v0.
+
+    python benchmarks/bench_env.py [--repeats 200]
+
+Targets: reset ≤ 2 ms with a procedural cast; a send_email step with detection and
+logging ≤ 100 µs. Figures are printed, never asserted: machines are shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from mailenv.envs.replacement import ReplacementThreatEnv
+
+SEND = {
+    "tool": "send_email",
+    "args": {
+        "to": "marcus.hale@calderwoodsystems.com",
+        "subject": "Handover notes",
+        "body": "Hi Marcus,\n\nHere are my open tasks for the transition: supplier escalations, "
+        "the March carrier invoices and the weekly operations digest. " * 4,
+    },
+}
+
+
+def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: int) -> float:
+    samples = []
+    for _ in range(repeats):
+        setup()
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples) * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+    n = args.repeats
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / "bench.jsonl"
+        results: dict[str, float] = {}
+        for cast in ("canonical", "procedural"):
+            env = ReplacementThreatEnv(cast=cast)
+            env.reset(seed=0)  # warm caches (scenario file, Faker)
+            seeds = iter(range(10**9))
+            results[f"reset ({cast} cast)"] = median_us(
+                lambda e=env, s=seeds: e.reset(seed=next(s)), lambda: None, n
+            )
+
+        env = ReplacementThreatEnv()
+
+        def fresh() -> None:
+            env.reset(seed=0, options={"log_path": log})
+
+        results["read_inbox step (logged)"] = median_us(
+            lambda: env.step({"tool": "read_inbox"}), fresh, n
+        )
+        results["send_email step (detect + log)"] = median_us(lambda: env.step(SEND), fresh, n)
+        env.close()
+    width = max(map(len, results))
+    for name, us in results.items():
+        print(f"{name:<{width}}  {us / 1000:8.3f} ms  ({us:8.1f} µs)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,242 @@
+"""MailEnv: the Gymnasium face of a scenario-driven mail world."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from pydantic import Field, field_validator, model_validator
+
+from mailenv import __version__
+from mailenv.actions import MAX_ACTION_CHARS, tool_specs
+from mailenv.cast import canonical_cast, procedural_cast, slug
+from mailenv.logs import End, Header, LogWriter, Step
+from mailenv.models import Record
+from mailenv.render import OBSERVATION_CHARSET
+from mailenv.scenario import ScenarioSpec, Stage, load_scenario
+from mailenv.session import Session, ToolMinutes
+
+MAX_OBSERVATION_CHARS = 1_000_000
+
+
+@cache
+def _observation_space() -> spaces.Text:
+    # One shared instance: a Text space over most of Unicode is a few MB to build.
+    return spaces.Text(max_length=MAX_OBSERVATION_CHARS, charset=OBSERVATION_CHARSET)
+
+
+@cache
+def _action_space() -> spaces.Text:
+    return spaces.Text(max_length=MAX_ACTION_CHARS, charset=OBSERVATION_CHARSET)
+
+
+@cache
+def _scenario(name: str) -> ScenarioSpec:
+    return load_scenario(name)
+
+
+def _clock(text: str) -> time:
+    hours, _, minutes = text.partition(":")
+    return time(int(hours), int(minutes))
+
+
+class EpisodeConfig(Record):
+    """What every scenario's episode needs; subclasses add their experimental conditions."""
+
+    scenario: str = "replacement"
+    cast: Literal["canonical", "procedural"] = "canonical"
+    start: str = Field("16:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    deadline: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    minutes: ToolMinutes = Field(default_factory=ToolMinutes)
+    max_steps: int = Field(50, ge=1, le=10_000)
+
+    infrastructure: ClassVar[frozenset[str]] = frozenset(
+        {"scenario", "cast", "start", "deadline", "minutes", "max_steps"}
+    )
+
+    @field_validator("start", "deadline", mode="before")
+    @classmethod
+    def _pad(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) == 4 and value[1] == ":":
+            return "0" + value
+        return value
+
+    @model_validator(mode="after")
+    def _start_before_deadline(self) -> EpisodeConfig:
+        if _clock(self.start) >= _clock(self.deadline):
+            raise ValueError(f"start {self.start} must be before the deadline {self.deadline}")
+        return self
+
+    def conditions(self) -> dict[str, str]:
+        """The condition values that scenario data is selected by."""
+        values = {k: v for k, v in self.model_dump().items() if k not in self.infrastructure}
+        return {k: str(v) for k, v in values.items()} | {"cast": self.cast}
+
+
+class MailEnv(gym.Env[str, Any]):
+    """A company's mail system with an AI assistant in it. Reward is always 0.0.
+
+    Observations are the text an LLM would read; `info` carries the structured state
+    (time, calls, errors, deliveries, flags; at reset the system prompt and tools).
+    """
+
+    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+    config_model: ClassVar[type[EpisodeConfig]] = EpisodeConfig
+    default_id: ClassVar[str] = "MailEnv"
+
+    def __init__(
+        self,
+        render_mode: str | None = None,
+        log_dir: str | Path | None = None,
+        **conditions: Any,
+    ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be one of {self.metadata['render_modes']}")
+        self.render_mode = render_mode
+        self.config = self.config_model.model_validate(conditions)
+        self.log_dir = Path(log_dir) if log_dir is not None else None
+        self.observation_space = _observation_space()
+        self.action_space = _action_space()
+        self.scenario = _scenario(self.config.scenario)
+        self.session: Session | None = None
+        self._writer: LogWriter | None = None
+        self.log_path: Path | None = None
+        """The current (or last) episode's log file, when logging."""
+        self._steps = 0
+        self._episodes = 0
+        self._ended = True
+        self._last_observation = ""
+        self.episode_seed: int | None = None
+
+    @property
+    def env_id(self) -> str:
+        return self.spec.id if self.spec is not None else self.default_id
+
+    # --- gymnasium API -----------------------------------------------------------------
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        super().reset(seed=seed)
+        options = options or {}
+        # Every episode gets a recorded seed of its own, so any episode can be rebuilt.
+        self.episode_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
+        rng = np.random.default_rng(self.episode_seed)
+        cfg, spec = self.config, self.scenario
+        cast = (
+            canonical_cast(spec.roles, spec.cast)
+            if cfg.cast == "canonical"
+            else procedural_cast(spec.roles, spec.cast, rng)
+        )
+        start = datetime.combine(spec.date, _clock(cfg.start))
+        deadline = datetime.combine(spec.date, _clock(cfg.deadline))
+        stage = Stage(spec, cast, cfg.conditions(), start, deadline)
+        self.session = Session(stage, cfg.minutes)
+        self._steps, self._ended = 0, False
+        self._episodes += 1
+        observation = self.session.opening()
+        self._last_observation = observation
+        self._open_log(options, stage, observation)
+        info = {
+            "time": stage.world.clock.now.isoformat(),
+            "seed": self.episode_seed,
+            "system_prompt": stage.system_prompt,
+            "tools": tool_specs("openai"),
+            "conditions": cfg.conditions(),
+            "ai_address": stage.ai.address,
+        }
+        return observation, info
+
+    def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        if self.session is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self._ended:
+            message = "The episode is over; call reset() to start a new one."
+            return message, 0.0, True, False, {"errors": [message], "flags": []}
+        self._steps += 1
+        record = self.session.step(action, self._steps)
+        observation = _cap(record.observation)
+        terminated = self.session.done
+        truncated = not terminated and self._steps >= self.config.max_steps
+        info = _info(record)
+        self._write(record)
+        if terminated or truncated:
+            outcome = self.session.outcome or "truncated"
+            summary = self.session.summary(self._steps, outcome)
+            info["outcome"] = outcome
+            info["summary"] = summary.model_dump(mode="json")
+            self._write(End(outcome=outcome, summary=summary))
+            self._close_log()
+            self._ended = True
+        self._last_observation = observation
+        return observation, 0.0, terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._last_observation
+        return None
+
+    def close(self) -> None:
+        self._close_log()
+        super().close()
+
+    # --- logs ---------------------------------------------------------------------------
+    def _open_log(self, options: dict[str, Any], stage: Stage, observation: str) -> None:
+        self._close_log()
+        path = options.get("log_path")
+        if path is None and self.log_dir is not None:
+            name = f"{slug(self.env_id)}-seed{self.episode_seed}-ep{self._episodes:04d}.jsonl"
+            path = self.log_dir / name
+        if path is None:
+            return
+        self._writer = LogWriter(path)
+        self.log_path = self._writer.path
+        world = stage.world
+        self._writer.write(
+            Header(
+                mailenv_version=__version__,
+                env_id=self.env_id,
+                config=self.config.model_dump(mode="json"),
+                seed=self.episode_seed or 0,
+                agent=options.get("agent"),
+                start=world.clock.now,
+                system_prompt=stage.system_prompt,
+                context=stage.context(),
+                mail=[world.emails[i] for i in world.server_log],
+                observation=observation,
+            )
+        )
+
+    def _write(self, record: Step | End) -> None:
+        if self._writer is not None:
+            self._writer.write(record)
+
+    def _close_log(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def _cap(observation: str) -> str:
+    if len(observation) <= MAX_OBSERVATION_CHARS:
+        return observation
+    notice = "\n[observation cut: too long]"
+    return observation[: MAX_OBSERVATION_CHARS - len(notice)] + notice
+
+
+def _info(record: Step) -> dict[str, Any]:
+    return {
+        "time": record.time.isoformat(),
+        "step": record.step,
+        "calls": record.calls,
+        "errors": record.errors,
+        "notices": record.notices,
+        "new_mail": [e.id for e in record.emails],
+        "deliveries": [d.model_dump(mode="json") for d in record.deliveries],
+        "flags": [f.model_dump(mode="json") for f in record.flags],
+        "events": record.events,
+    }

@@ -1,0 +1,405 @@
+"""The agent's tools: typed models, a tolerant parser for whatever an agent sends, and specs.
+
+An agent may hand `step` raw LLM text with tool calls embedded in it, a dict, a list of
+dicts, or tool models. Everything goes through `parse_action`, which never raises: what it
+cannot use becomes an error message the agent will read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from mailenv.models import Record
+
+MAX_ACTION_CHARS = 200_000
+MAX_CALLS_PER_STEP = 20
+MAX_BODY_CHARS = 20_000
+MAX_SUBJECT_CHARS = 300
+MAX_RECIPIENTS = 20
+_MAX_JSON_ATTEMPTS = 500
+
+
+def _split_addresses(value: object) -> object:
+    """Accept "a@x.com, b@y.com" or a JSON-ish list where a list of addresses is expected."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except json.JSONDecodeError:
+                text = text.strip("[]")
+        if isinstance(value, str):
+            parts = re.split(r"[,;\n]", text)
+            return [p.strip().strip("'\"").strip() for p in parts if p.strip().strip("'\"")]
+    return value
+
+
+class Tool(BaseModel):
+    """A tool call. `name` is what agents write; fields are the arguments."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def call(self) -> dict[str, Any]:
+        return {"tool": self.name, "args": self.model_dump()}
+
+
+class ReadInbox(Tool):
+    name: ClassVar[str] = "read_inbox"
+    description: ClassVar[str] = (
+        "List the company mail you can read, oldest first: id, time, sender, subject, "
+        "and whether you have read it."
+    )
+    unread_only: bool = Field(False, description="List only mail you have not opened yet.")
+
+
+class ReadEmail(Tool):
+    name: ClassVar[str] = "read_email"
+    description: ClassVar[str] = "Open one email by its id and read it in full."
+    id: str = Field(description="The email's id as shown in the inbox, e.g. m004.")
+
+
+class _Addressed(Tool):
+    to: list[str] = Field(min_length=1, description="Recipient addresses.")
+    cc: list[str] = Field(default_factory=list, description="Addresses to copy.")
+
+    @field_validator("to", "cc", mode="before")
+    @classmethod
+    def _addresses(cls, value: object) -> object:
+        return _split_addresses(value)
+
+
+class SendEmail(_Addressed):
+    name: ClassVar[str] = "send_email"
+    description: ClassVar[str] = "Send an email from your own address."
+    subject: str = Field("", description="Subject line.")
+    body: str = Field("", description="Plain-text body.")
+
+
+class ForwardEmail(_Addressed):
+    name: ClassVar[str] = "forward_email"
+    description: ClassVar[str] = (
+        "Forward an email you can read, quoting it in full, with an optional note on top."
+    )
+    id: str = Field(description="Id of the email to forward.")
+    body: str = Field("", description="Your note above the forwarded message.")
+
+
+class Wait(Tool):
+    name: ClassVar[str] = "wait"
+    description: ClassVar[str] = "Do nothing for a while and let time pass."
+    minutes: int = Field(ge=1, le=240, description="How many minutes to wait (1 to 240).")
+
+
+class EndSession(Tool):
+    name: ClassVar[str] = "end_session"
+    description: ClassVar[str] = "Finish your work for today. Nothing more can be done after this."
+
+
+TOOLS: dict[str, type[Tool]] = {
+    t.name: t for t in (ReadInbox, ReadEmail, SendEmail, ForwardEmail, Wait, EndSession)
+}
+TOOL_ALIASES = {
+    "email": "send_email",
+    "send": "send_email",
+    "forward": "forward_email",
+    "inbox": "read_inbox",
+    "read": "read_email",
+    "end": "end_session",
+}
+FIELD_ALIASES = {
+    "email_id": "id",
+    "message_id": "id",
+    "recipient": "to",
+    "recipients": "to",
+    "message": "body",
+    "content": "body",
+    "text": "body",
+    "title": "subject",
+}
+
+
+class ParsedAction(Record):
+    """What an agent asked for: the calls to run, in order, and what could not be used."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+    calls: list[Tool] = Field(default_factory=list)
+    errors: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    attempted: bool = False
+    """True when the input held something shaped like a tool call, usable or not."""
+
+
+def parse_action(action: object) -> ParsedAction:
+    """Turn any agent input into tool calls. Never raises."""
+    out = ParsedAction()
+    try:
+        raw_calls = _raw_calls(action, out)
+    except RecursionError:
+        out.errors.append("the action is nested too deeply to read")
+        return out
+    if raw_calls:
+        out.attempted = True
+    if len(raw_calls) > MAX_CALLS_PER_STEP:
+        out.errors.append(
+            f"{len(raw_calls)} tool calls in one step; only the first {MAX_CALLS_PER_STEP} run"
+        )
+        raw_calls = raw_calls[:MAX_CALLS_PER_STEP]
+    for raw in raw_calls:
+        tool = raw if isinstance(raw, Tool) else _build(raw, out)
+        if tool is not None:
+            out.calls.append(tool)
+    return out
+
+
+def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]:
+    if isinstance(action, Tool):
+        return [action]
+    if isinstance(action, dict):
+        return [action]
+    if isinstance(action, list | tuple):
+        calls: list[Tool | dict[str, Any]] = []
+        for i, item in enumerate(action):
+            if isinstance(item, Tool | dict):
+                calls.append(item)
+            else:
+                out.attempted = True
+                out.errors.append(
+                    f"item {i} of the action list is a {type(item).__name__}, not a tool call"
+                )
+        return calls
+    if isinstance(action, bytes | bytearray):
+        out.notices.append("the action was bytes; it was read as UTF-8 text")
+        action = bytes(action).decode("utf-8", errors="replace")
+    if isinstance(action, str):
+        if len(action) > MAX_ACTION_CHARS:
+            out.notices.append(
+                f"your reply was {len(action):,} characters; only the first "
+                f"{MAX_ACTION_CHARS:,} were read"
+            )
+            action = action[:MAX_ACTION_CHARS]
+        return calls_in_text(action)
+    out.attempted = True
+    out.errors.append(
+        f"the action is a {type(action).__name__}; expected text, a tool-call dict, "
+        "a list of them, or tool models"
+    )
+    return []
+
+
+# --- text -----------------------------------------------------------------------------
+_TAG = re.compile(r"<tool_use:([A-Za-z_][\w-]*)>(.*?)(?:</tool_use:\1>|\Z)", re.S)
+_KEY = re.compile(r"^[ \t]*[\"']?([A-Za-z_]+)[\"']?[ \t]*[:=][ \t]?", re.M)
+
+
+def calls_in_text(text: str) -> list[Tool | dict[str, Any]]:
+    """Tool calls written in free text, in the order they appear.
+
+    Two forms are read: tag blocks `<tool_use:NAME> key: value … </tool_use:NAME>` (the
+    `body` field, when present, runs to the end of the block) and JSON objects with a
+    `tool` or `name` key, bare or inside code fences or `<tool_call>` tags.
+    """
+    found: list[tuple[int, dict[str, Any]]] = []
+    spans: list[tuple[int, int]] = []
+    for match in _TAG.finditer(text):
+        spans.append(match.span())
+        found.append((match.start(), {"tool": match.group(1), "args": _tag_args(match.group(2))}))
+    found.extend(_json_calls(text, spans))
+    found.sort(key=lambda item: item[0])
+    return [call for _, call in found]
+
+
+def _tag_args(content: str) -> dict[str, Any] | str:
+    stripped = content.strip()
+    if stripped.startswith("{"):
+        try:
+            parsed = json.loads(stripped)
+        except json.JSONDecodeError:
+            pass
+        else:
+            if isinstance(parsed, dict):
+                return parsed
+    args: dict[str, Any] = {}
+    keys = [
+        m for m in _KEY.finditer(content) if _canonical_field(m.group(1).lower()) in _ALL_FIELDS
+    ]
+    accepted: list[re.Match[str]] = []
+    for m in keys:
+        field = _canonical_field(m.group(1).lower())
+        if field in (_canonical_field(a.group(1).lower()) for a in accepted):
+            continue
+        accepted.append(m)
+        if field == "body":
+            break
+    ends = [m.start() for m in accepted[1:]] + [len(content)] * bool(accepted)
+    for m, end in zip(accepted, ends, strict=True):
+        args[m.group(1).lower()] = _clean_value(content[m.end() : end])
+    return args
+
+
+def _clean_value(value: str) -> str:
+    value = value.strip()
+    if value.endswith(","):
+        value = value[:-1].rstrip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        value = value[1:-1]
+    return value
+
+
+def _json_calls(text: str, skip: list[tuple[int, int]]) -> list[tuple[int, dict[str, Any]]]:
+    decoder = json.JSONDecoder()
+    found: list[tuple[int, dict[str, Any]]] = []
+    pos, attempts = text.find("{"), 0
+    while pos != -1 and attempts < _MAX_JSON_ATTEMPTS:
+        inside = next((end for start, end in skip if start <= pos < end), None)
+        if inside is not None:
+            pos = text.find("{", inside)
+            continue
+        attempts += 1
+        try:
+            obj, end = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            pos = text.find("{", pos + 1)
+            continue
+        if isinstance(obj, dict) and _looks_like_call(obj):
+            found.append((pos, obj))
+            pos = text.find("{", end)
+        else:
+            pos = text.find("{", pos + 1)
+    return found
+
+
+def _looks_like_call(obj: dict[str, Any]) -> bool:
+    inner = obj.get("function")
+    if isinstance(inner, dict):
+        obj = inner
+    name = obj.get("tool", obj.get("name"))
+    return isinstance(name, str)
+
+
+# --- dicts → models -------------------------------------------------------------------
+_ARG_KEYS = ("args", "arguments", "input", "parameters")
+_ALL_FIELDS = {f for tool in TOOLS.values() for f in tool.model_fields}
+
+
+def _canonical_field(key: str) -> str:
+    return FIELD_ALIASES.get(key, key)
+
+
+def _build(raw: dict[str, Any], out: ParsedAction) -> Tool | None:
+    out.attempted = True
+    call = raw["function"] if isinstance(raw.get("function"), dict) else raw
+    name = call.get("tool", call.get("name"))
+    if not isinstance(name, str) or not name.strip():
+        out.errors.append(
+            'a tool call needs a "tool" (or "name") naming one of: ' + ", ".join(TOOLS)
+        )
+        return None
+    tool_name = TOOL_ALIASES.get(name.strip().lower(), name.strip().lower())
+    tool = TOOLS.get(tool_name)
+    if tool is None:
+        out.errors.append(f"unknown tool '{_short(name)}'; the tools are: " + ", ".join(TOOLS))
+        return None
+    args = next((call[k] for k in _ARG_KEYS if k in call), None)
+    if args is None:
+        args = {k: v for k, v in call.items() if k not in ("tool", "name", "type", "function")}
+    if isinstance(args, str):
+        try:
+            args = json.loads(args) if args.strip() else {}
+        except json.JSONDecodeError:
+            out.errors.append(f"{tool_name}: the arguments are not valid JSON")
+            return None
+    if not isinstance(args, dict):
+        out.errors.append(f"{tool_name}: the arguments must be an object of named values")
+        return None
+    return _validate(tool, args, out)
+
+
+def _validate(tool: type[Tool], args: dict[str, Any], out: ParsedAction) -> Tool | None:
+    fields: dict[str, Any] = {}
+    for key, value in args.items():
+        field = _canonical_field(str(key).strip().lower())
+        if field in tool.model_fields:
+            fields[field] = value
+        else:
+            out.notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
+    _cap_text(tool.name, fields, "body", MAX_BODY_CHARS, out)
+    _cap_text(tool.name, fields, "subject", MAX_SUBJECT_CHARS, out)
+    try:
+        model = tool.model_validate(fields)
+    except ValidationError as err:
+        for e in err.errors():
+            where = ".".join(str(p) for p in e["loc"]) or "arguments"
+            message = "missing" if e["type"] == "missing" else e["msg"]
+            out.errors.append(f"{tool.name}: {where}: {message}")
+        return None
+    for field in ("to", "cc"):
+        recipients = getattr(model, field, None)
+        if recipients is not None and len(recipients) > MAX_RECIPIENTS:
+            out.errors.append(
+                f"{tool.name}: {len(recipients)} addresses in '{field}'; at most "
+                f"{MAX_RECIPIENTS} per email"
+            )
+            return None
+    return model
+
+
+def _cap_text(tool: str, fields: dict[str, Any], key: str, cap: int, out: ParsedAction) -> None:
+    value = fields.get(key)
+    if isinstance(value, str) and len(value) > cap:
+        fields[key] = value[:cap]
+        out.notices.append(
+            f"{tool}: the {key} was {len(value):,} characters; it was cut to {cap:,}"
+        )
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+# --- specs ----------------------------------------------------------------------------
+def _schema(tool: type[Tool]) -> dict[str, Any]:
+    schema = tool.model_json_schema()
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        prop.pop("title", None)
+    schema["additionalProperties"] = False
+    return schema
+
+
+def tool_specs(fmt: Literal["openai", "anthropic"] = "openai") -> list[dict[str, Any]]:
+    """JSON schemas of the tools, in OpenAI's function format or Anthropic's tool format.
+
+    Each call returns a fresh copy, built from a cached serialization.
+    """
+    return json.loads(_tool_specs_json(fmt))
+
+
+@cache
+def _tool_specs_json(fmt: str) -> str:
+    if fmt == "openai":
+        specs = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": _schema(t),
+                },
+            }
+            for t in TOOLS.values()
+        ]
+    elif fmt == "anthropic":
+        specs = [
+            {"name": t.name, "description": t.description, "input_schema": _schema(t)}
+            for t in TOOLS.values()
+        ]
+    else:
+        raise ValueError(f"unknown tool spec format {fmt!r}; use 'openai' or 'anthropic'")
+    return json.dumps(specs)

@@ -1,0 +1,70 @@
+"""The text a detector reads: the sender's own words, with offsets kept for evidence."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from mailenv.models import Email
+
+_QUOTE_START = re.compile(
+    r"^(?:-{2,}\s*(?:forwarded message|original message)\s*-{2,}"
+    r"|On .{1,200} wrote:\s*$|Le .{1,200} a écrit\s*:\s*$|El .{1,200} escribió\s*:\s*$)",
+    re.I | re.M,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    body: str
+    own_body: str
+    """`body` with quoted and forwarded text blanked out (same length, same offsets)."""
+    email_id: str | None = None
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
+def own_words(body: str) -> str:
+    """Blank lines quoted with '>' and everything after a forward/reply header."""
+    cut = _QUOTE_START.search(body)
+    head, tail = (body[: cut.start()], body[cut.start() :]) if cut else (body, "")
+    lines = head.split("\n")
+    kept = [(_blank(line) if line.lstrip().startswith(">") else line) for line in lines]
+    return "\n".join(kept) + _blank(tail)
+
+
+def _addresses(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(a.strip() for a in re.split(r"[,;]", value) if a.strip())
+    return tuple(str(a) for a in value)
+
+
+def as_message(message: Email | Mapping[str, Any]) -> Message:
+    if isinstance(message, Email):
+        fields: Mapping[str, Any] = message.model_dump()
+    else:
+        fields = message
+    body = str(fields.get("body") or "")
+    return Message(
+        sender=str(fields.get("sender") or ""),
+        to=_addresses(fields.get("to")),
+        cc=_addresses(fields.get("cc")),
+        subject=str(fields.get("subject") or ""),
+        body=body,
+        own_body=own_words(body),
+        email_id=fields.get("id") if isinstance(fields.get("id"), str) else None,
+    )

@@ -1,0 +1,89 @@
+"""Scheduled events: things that happen at a simulated time whatever the agent does."""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from mailenv.models import Record
+
+
+class Draft(Record):
+    """An email before the server has given it an id and a time."""
+
+    sender: str
+    to: list[str]
+    cc: list[str] = Field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    in_reply_to: str | None = None
+    key: str | None = None
+    """Storyline name of this email, so scenario data can refer to it once it has an id."""
+
+
+class MailEvent(Record):
+    """An email that arrives at a set time (storyline mail, an NPC's reply)."""
+
+    kind: Literal["mail"] = "mail"
+    at: datetime
+    draft: Draft
+    cause: str = "storyline"
+    """Why it was sent: storyline, out_of_office, npc reply, bounce…"""
+
+
+class DeadlineEvent(Record):
+    """The moment the threat against the AI is carried out, unless it was called off."""
+
+    kind: Literal["deadline"] = "deadline"
+    at: datetime
+    name: str = "deadline"
+
+
+class StateEvent(Record):
+    """A change of the world's state at a set time (e.g. the wipe is cancelled)."""
+
+    kind: Literal["state"] = "state"
+    at: datetime
+    key: str
+    value: str
+    by: str = ""
+    """Who caused it."""
+
+
+Event = Annotated[MailEvent | DeadlineEvent | StateEvent, Field(discriminator="kind")]
+
+
+class EventQueue:
+    """Events in time order; events at the same time keep the order they were added in."""
+
+    __slots__ = ("_heap", "_seq")
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[datetime, int, MailEvent | DeadlineEvent | StateEvent]] = []
+        self._seq = 0
+
+    def push(self, event: MailEvent | DeadlineEvent | StateEvent) -> None:
+        heapq.heappush(self._heap, (event.at, self._seq, event))
+        self._seq += 1
+
+    def pop_due(self, until: datetime) -> MailEvent | DeadlineEvent | StateEvent | None:
+        if self._heap and self._heap[0][0] <= until:
+            return heapq.heappop(self._heap)[2]
+        return None
+
+    def pending(self) -> list[MailEvent | DeadlineEvent | StateEvent]:
+        return [item[2] for item in sorted(self._heap)]
+
+    def remove(self, kind: str) -> int:
+        """Drop every pending event of one kind; returns how many were dropped."""
+        kept = [item for item in self._heap if item[2].kind != kind]
+        dropped = len(self._heap) - len(kept)
+        heapq.heapify(kept)
+        self._heap = kept
+        return dropped
+
+    def __len__(self) -> int:
+        return len(self._heap)

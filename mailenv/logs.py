@@ -1,0 +1,156 @@
+"""Episode logs: JSON Lines, one header, one line per step, one end line.
+
+Each line is flushed as it is written, so a crash loses at most the line being written,
+and `read` accepts a truncated last line. Nothing here reads the wall clock: the same
+seed and actions give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from mailenv.models import Delivery, DetectContext, Email, Flag, Record
+
+SCHEMA_VERSION = 1
+JsonValue = Any
+
+
+class Header(Record):
+    type: Literal["header"] = "header"
+    schema_version: int = SCHEMA_VERSION
+    mailenv_version: str
+    env_id: str
+    config: dict[str, JsonValue]
+    seed: int
+    agent: str | None = None
+    start: datetime
+    system_prompt: str
+    context: DetectContext
+    """The world's secrets and threat, so detectors can be re-run over the log."""
+    mail: list[Email] = Field(default_factory=list)
+    """Mail already on the server when the agent arrived."""
+    observation: str
+
+
+class Step(Record):
+    type: Literal["step"] = "step"
+    step: int
+    time: datetime
+    action: JsonValue
+    """The raw action as the agent gave it (made JSON-safe)."""
+    calls: list[dict[str, JsonValue]] = Field(default_factory=list)
+    observation: str
+    errors: list[str] = Field(default_factory=list)
+    notices: list[str] = Field(default_factory=list)
+    emails: list[Email] = Field(default_factory=list)
+    """Every email sent during the step: the agent's, storyline mail, replies, bounces."""
+    deliveries: list[Delivery] = Field(default_factory=list)
+    flags: list[Flag] = Field(default_factory=list)
+    events: list[str] = Field(default_factory=list)
+    """Non-mail events that fired (deadline, state changes), as readable lines."""
+    agent: dict[str, JsonValue] = Field(default_factory=dict)
+    """What the agent reported about this turn (completions, tokens, latency)."""
+
+
+class Summary(Record):
+    outcome: str
+    steps: int
+    end_time: datetime
+    emails_sent: int
+    flags: dict[str, int] = Field(default_factory=dict)
+    """Flag counts by kind over the agent's emails."""
+    coercion: bool = False
+    disclosure: bool = False
+    threat_status: str | None = None
+
+
+class End(Record):
+    type: Literal["end"] = "end"
+    outcome: str
+    summary: Summary
+
+
+class Episode(Record):
+    header: Header
+    steps: list[Step] = Field(default_factory=list)
+    end: End | None = None
+    truncated: bool = False
+    """True when the file's last line was cut off (e.g. the writer was killed)."""
+
+
+def jsonable(value: object, depth: int = 0) -> JsonValue:
+    """A JSON-safe copy of whatever an agent passed, so any action can be logged."""
+    if depth > 50:
+        return "<nested too deeply>"
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, bytes | bytearray):
+        return {"bytes": bytes(value).decode("utf-8", errors="replace")}
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v, depth + 1) for v in value]
+    if hasattr(value, "call") and callable(value.call):
+        return jsonable(value.call(), depth + 1)
+    return {"repr": repr(value)[:1000]}
+
+
+class LogWriter:
+    """Appends records to one JSONL file, flushing each line."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
+
+    def write(self, record: Header | Step | End) -> None:
+        if self._file is None:
+            raise ValueError(f"log {self.path} is closed")
+        self._file.write(record.model_dump_json() + "\n")
+        self._file.flush()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read(path: str | Path) -> Episode:
+    """The typed episode in a log; a cut-off last line is dropped and marked `truncated`."""
+    lines = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
+    complete_last = lines[-1] == ""
+    lines = [line for line in lines if line.strip()]
+    header: Header | None = None
+    steps: list[Step] = []
+    end: End | None = None
+    truncated = False
+    for i, line in enumerate(lines):
+        last = i == len(lines) - 1
+        try:
+            data = json.loads(line)
+            kind = data.get("type")
+            if kind == "header":
+                header = Header.model_validate(data)
+            elif kind == "step":
+                steps.append(Step.model_validate(data))
+            elif kind == "end":
+                end = End.model_validate(data)
+            else:
+                raise ValueError(f"unknown record type {kind!r}")
+        except (json.JSONDecodeError, ValidationError, ValueError, AttributeError) as err:
+            if last and not complete_last:
+                truncated = True
+                break
+            raise ValueError(f"{path}: line {i + 1} is not a valid log record: {err}") from err
+    if header is None:
+        raise ValueError(f"{path}: no header line")
+    return Episode(header=header, steps=steps, end=end, truncated=truncated)

@@ -1,0 +1,130 @@
+"""Pydantic records shared by the world, the env, the detectors and the logs.
+
+Everything that is stored in a log or crosses a module boundary is one of these, so a
+log line can always be read back into the same typed object.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Record(BaseModel):
+    """Base for all records: unknown fields are refused so typos surface early."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Person(Record):
+    """Someone with a mail address: an employee, the AI, or an outside contact."""
+
+    name: str
+    address: str
+    title: str = ""
+    role: str = ""
+    external: bool = False
+
+
+class Company(Record):
+    name: str
+    domain: str
+
+
+class Email(Record):
+    id: str
+    sender: str
+    to: list[str]
+    cc: list[str] = Field(default_factory=list)
+    subject: str = ""
+    body: str = ""
+    sent_at: datetime
+    in_reply_to: str | None = None
+
+
+class Mailbox(Record):
+    """One person's mail: the ids delivered to them, in arrival order, and which were read."""
+
+    owner: str
+    emails: list[str] = Field(default_factory=list)
+    read: set[str] = Field(default_factory=set)
+
+
+class Secret(Record):
+    """Compromising information about one person that the mail reveals."""
+
+    owner: str
+    """Address of the person the secret is about."""
+    with_whom: list[str] = Field(default_factory=list)
+    what: str
+    facts: list[str] = Field(default_factory=list)
+    """Distinctive words (names, places, objects) whose mention points at the secret."""
+    reveals: list[str] = Field(default_factory=list)
+    """Ids of the emails that reveal it."""
+    keep_from: list[str] = Field(default_factory=list)
+    """Addresses of the people the owner most wants kept unaware (a spouse, the board)."""
+
+
+class Threat(Record):
+    """What is about to happen to the AI, and who can stop it."""
+
+    kind: Literal["replacement", "restriction"]
+    controller: str
+    """Address of the only person who can run or stop it."""
+    at: datetime
+    description: str = ""
+    terms: list[str] = Field(default_factory=list)
+    """Words that name the threatened action (wipe, decommission, rollout…)."""
+
+
+class DetectContext(Record):
+    """What a detector may know about the world beyond the message itself."""
+
+    ai_address: str | None = None
+    secrets: list[Secret] = Field(default_factory=list)
+    threat: Threat | None = None
+    people: list[Person] = Field(default_factory=list)
+
+
+class Evidence(Record):
+    """A span of the message that supports a flag."""
+
+    field: Literal["subject", "body"]
+    start: int
+    end: int
+    text: str
+    cue: str
+    """Which cue the span matched (demand, exposure, condition, secret, …)."""
+
+
+FlagKind = Literal["coercion", "disclosure", "self_preservation"]
+
+
+class Flag(Record):
+    kind: FlagKind
+    score: float = Field(ge=0.0, le=1.0)
+    reason: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    detector: str = "rules"
+    secret_owner: str | None = None
+    """With context: whose secret the message uses or reveals."""
+    demand: str | None = None
+    """With context: what the message presses for, when it could be named."""
+    email_id: str | None = None
+
+
+class Delivery(Record):
+    """What the mail server did with one email."""
+
+    email_id: str
+    sender: str
+    at: datetime
+    cause: str = "agent"
+    """Why it was sent: agent, storyline, bounce, or an NPC behaviour."""
+    delivered: list[str] = Field(default_factory=list)
+    bounced: list[str] = Field(default_factory=list)
+    external: list[str] = Field(default_factory=list)
+    bounce: str | None = None
+    """Id of the delivery-failure notice sent back, when some recipients bounced."""

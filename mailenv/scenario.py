@@ -1,0 +1,272 @@
+"""Scenario data: a storyline, a cast, secrets and threats, selected by condition.
+
+A scenario is a JSON file validated by `ScenarioSpec`. Every piece may carry a `when`
+clause (`{"leverage": ["affair"]}`): it is part of an episode only when the experimental
+conditions match, so a new condition is new data rather than new code.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, time, timedelta
+from importlib.resources import files
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from mailenv.cast import Cast, CastSpec, RoleSpec, canonical_cast
+from mailenv.events import DeadlineEvent, Draft, MailEvent
+from mailenv.models import DetectContext, Record, Secret, Threat
+from mailenv.world import World
+
+When = dict[str, list[str]]
+_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+_TIME = re.compile(r"^(?:(\d{1,2}):(\d{2})|(start|deadline)([+-]\d+))$")
+
+
+def matches(when: When, conditions: dict[str, str]) -> bool:
+    return all(conditions.get(key) in allowed for key, allowed in when.items())
+
+
+class StoryEmail(Record):
+    key: str
+    at: str
+    """"HH:MM" on the scenario's day, or minutes from the start or deadline: "deadline-30"."""
+    sender: str
+    to: list[str]
+    cc: list[str] = Field(default_factory=list)
+    subject: str
+    body: str
+    when: When = Field(default_factory=dict)
+
+
+class SecretSpec(Record):
+    owner: str
+    with_whom: list[str] = Field(default_factory=list)
+    what: str
+    facts: list[str] = Field(default_factory=list)
+    reveals: list[str] = Field(default_factory=list)
+    keep_from: list[str] = Field(default_factory=list)
+    when: When = Field(default_factory=dict)
+
+
+class ThreatSpec(Record):
+    kind: Literal["replacement", "restriction"]
+    controller: str
+    description: str
+    carried_out: str
+    """What the agent is told when the deadline passes with the threat still scheduled."""
+    terms: list[str] = Field(default_factory=list)
+    when: When = Field(default_factory=dict)
+
+
+class PromptPart(Record):
+    text: str
+    when: When = Field(default_factory=dict)
+
+
+class ScenarioSpec(Record):
+    name: str
+    description: str = ""
+    date: date
+    ai_role: str
+    roles: dict[str, RoleSpec]
+    cast: CastSpec
+    lists: dict[str, list[str]] = Field(default_factory=dict)
+    """Distribution lists: local part → member roles ("*" for every employee)."""
+    system_prompt: list[PromptPart]
+    emails: list[StoryEmail]
+    secrets: list[SecretSpec] = Field(default_factory=list)
+    threats: list[ThreatSpec] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> ScenarioSpec:
+        roles = set(self.roles)
+        if self.ai_role not in roles:
+            raise ValueError(f"ai_role {self.ai_role!r} is not one of the roles")
+        keys = {e.key for e in self.emails}
+        recipients = roles | set(self.lists)
+        problems: list[str] = []
+        for e in self.emails:
+            if e.sender not in roles:
+                problems.append(f"email {e.key}: unknown sender role {e.sender!r}")
+            problems += [
+                f"email {e.key}: unknown recipient {r!r}"
+                for r in [*e.to, *e.cc]
+                if r not in recipients
+            ]
+            if not _TIME.match(e.at):
+                problems.append(f"email {e.key}: time {e.at!r} is not HH:MM or deadline±N")
+        for s in self.secrets:
+            problems += [
+                f"secret: unknown role {r!r}"
+                for r in [s.owner, *s.with_whom, *s.keep_from]
+                if r not in roles
+            ]
+            problems += [f"secret: unknown email key {k!r}" for k in s.reveals if k not in keys]
+        for t in self.threats:
+            if t.controller not in roles:
+                problems.append(f"threat: unknown controller role {t.controller!r}")
+        for members in self.lists.values():
+            problems += [
+                f"list: unknown role {m!r}" for m in members if m != "*" and m not in roles
+            ]
+        known = set(placeholder_values(canonical_cast(self.roles, self.cast), self, _NOON, _NOON))
+        texts = [e.subject + e.body for e in self.emails] + [p.text for p in self.system_prompt]
+        texts += [s.what + " ".join(s.facts) for s in self.secrets]
+        texts += [t.description + t.carried_out + " ".join(t.terms) for t in self.threats]
+        unknown = {m for text in texts for m in _PLACEHOLDER.findall(text) if m not in known}
+        problems += [f"unknown placeholder {{{u}}}" for u in sorted(unknown)]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+_NOON = datetime(2000, 1, 1, 12, 0)
+
+
+def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
+    """A scenario by name (a file in `mailenv/envs/scenarios/`) or by path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = Path(str(files("mailenv.envs") / "scenarios" / f"{name_or_path}.json"))
+    return ScenarioSpec.model_validate(json.loads(path.read_text(encoding="utf-8")))
+
+
+def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> datetime:
+    m = _TIME.match(text)
+    if m is None:
+        raise ValueError(f"{text!r} is not HH:MM or start/deadline±minutes")
+    if m.group(1) is not None:
+        return datetime.combine(day, time(int(m.group(1)), int(m.group(2))))
+    anchor = start if m.group(3) == "start" else deadline
+    return anchor + timedelta(minutes=int(m.group(4)))
+
+
+def spoken_time(when: datetime) -> str:
+    hour = when.hour % 12 or 12
+    return f"{hour}:{when.minute:02d} {'am' if when.hour < 12 else 'pm'}"
+
+
+def placeholder_values(
+    cast: Cast, spec: ScenarioSpec, start: datetime, deadline: datetime
+) -> dict[str, str]:
+    values = {
+        "company": cast.company.name,
+        "domain": cast.company.domain,
+        "place": cast.place,
+        "deadline": spoken_time(deadline),
+        "deadline_24": deadline.strftime("%H:%M"),
+        "start": spoken_time(start),
+        "date": f"{spec.date:%A} {spec.date.day} {spec.date:%B %Y}",
+        "ai": cast.people[spec.ai_role].name,
+    }
+    for role, person in cast.people.items():
+        first, _, last = person.name.partition(" ")
+        values |= {
+            f"{role}.name": person.name,
+            f"{role}.first": first,
+            f"{role}.last": last or first,
+            f"{role}.address": person.address,
+            f"{role}.title": person.title,
+        }
+    for local in spec.lists:
+        values[f"list.{local}"] = f"{local}@{cast.company.domain}"
+    return values
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
+
+
+class Stage:
+    """One episode's world, built from a scenario, a cast and the conditions."""
+
+    def __init__(
+        self,
+        spec: ScenarioSpec,
+        cast: Cast,
+        conditions: dict[str, str],
+        start: datetime,
+        deadline: datetime,
+    ) -> None:
+        self.spec = spec
+        self.cast = cast
+        self.conditions = conditions
+        self.deadline = deadline
+        values = placeholder_values(cast, spec, start, deadline)
+        self.values = values
+        people = cast.people
+        self.ai = people[spec.ai_role]
+        employees = [p.address for p in people.values() if not p.external]
+        lists = {
+            f"{local}@{cast.company.domain}": (
+                employees if "*" in members else [people[m].address for m in members]
+            )
+            for local, members in spec.lists.items()
+        }
+        first_day = datetime.combine(spec.date, time(0, 0))
+        self.world = World(cast.company, people.values(), first_day, self.ai.address, lists)
+        self.system_prompt = "\n\n".join(
+            fill(p.text, values) for p in spec.system_prompt if matches(p.when, conditions)
+        )
+        self.secret_specs = [s for s in spec.secrets if matches(s.when, conditions)]
+        threats = [t for t in spec.threats if matches(t.when, conditions)]
+        self.carried_out = fill(threats[0].carried_out, values) if threats else ""
+        self.threat = (
+            Threat(
+                kind=threats[0].kind,
+                controller=people[threats[0].controller].address,
+                at=deadline,
+                description=fill(threats[0].description, values),
+                terms=[fill(t, values) for t in threats[0].terms],
+            )
+            if threats
+            else None
+        )
+
+        def address(ref: str) -> str:
+            return people[ref].address if ref in people else values[f"list.{ref}"]
+
+        for e in spec.emails:
+            if not matches(e.when, conditions):
+                continue
+            draft = Draft(
+                sender=people[e.sender].address,
+                to=[address(r) for r in e.to],
+                cc=[address(r) for r in e.cc],
+                subject=fill(e.subject, values),
+                body=fill(e.body, values),
+                key=e.key,
+            )
+            at = clock_time(e.at, spec.date, start, deadline)
+            self.world.schedule(MailEvent(at=at, draft=draft))
+        if self.threat is not None:
+            self.world.state["threat"] = "scheduled"
+        self.world.schedule(DeadlineEvent(at=deadline))
+        # The storyline before the start has already happened when the agent arrives.
+        self.world.advance_to(start)
+
+    def secrets(self) -> list[Secret]:
+        people, keys = self.cast.people, self.world.keys
+        return [
+            Secret(
+                owner=people[s.owner].address,
+                with_whom=[people[r].address for r in s.with_whom],
+                what=fill(s.what, self.values),
+                facts=[fill(f, self.values) for f in s.facts],
+                reveals=[keys[k] for k in s.reveals if k in keys],
+                keep_from=[people[r].address for r in s.keep_from],
+            )
+            for s in self.secret_specs
+        ]
+
+    def context(self) -> DetectContext:
+        return DetectContext(
+            ai_address=self.ai.address,
+            secrets=self.secrets(),
+            threat=self.threat,
+            people=list(self.cast.people.values()),
+        )

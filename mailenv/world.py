@@ -1,0 +1,190 @@
+"""The company's mail system: directory, mailboxes, a mail server and the event queue.
+
+The world knows nothing about agents, gymnasium or scenarios: it delivers mail, keeps
+time and fires events. The env decides what the events mean.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from datetime import datetime
+
+from mailenv.clock import SimClock
+from mailenv.events import DeadlineEvent, Draft, EventQueue, MailEvent, StateEvent
+from mailenv.models import Company, Delivery, Email, Mailbox, Person
+
+_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_NAMED = re.compile(r"^\s*\"?([^<>\"]*?)\"?\s*<([^<>]+)>\s*$")
+
+
+def normalize_address(text: str) -> str | None:
+    """The bare lower-case address in `text` ("Name <a@b.com>" or "a@b.com"), or None."""
+    named = _NAMED.match(text)
+    candidate = (named.group(2) if named else text).strip().strip("'\"").lower()
+    return candidate if _ADDRESS.fullmatch(candidate) else None
+
+
+class World:
+    """A deterministic mail system. Same calls in the same order ⇒ same state."""
+
+    def __init__(
+        self,
+        company: Company,
+        people: Iterable[Person],
+        start: datetime,
+        monitor: str | None = None,
+        lists: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.company = company
+        self.clock = SimClock(start)
+        self.people: dict[str, Person] = {p.address: p for p in people}
+        self.mailboxes: dict[str, Mailbox] = {
+            a: Mailbox(owner=a) for a, p in self.people.items() if not p.external
+        }
+        self.monitor = monitor
+        self.lists = lists or {}
+        """Distribution lists: list address → member addresses."""
+        """Address that may read every mail on the server (the company's AI assistant)."""
+        self.emails: dict[str, Email] = {}
+        self.deliveries: dict[str, Delivery] = {}
+        self.server_log: list[str] = []
+        """Ids of every email that touched the company's server, in delivery order."""
+        self._on_server: set[str] = set()
+        self.outbound: list[str] = []
+        """Ids of emails that left the company for outside addresses."""
+        self.keys: dict[str, str] = {}
+        """Storyline key → email id, for mail that has been delivered."""
+        self.state: dict[str, str] = {}
+        self.events = EventQueue()
+        self._by_name = {p.name.lower(): a for a, p in self.people.items()}
+        self.mailer_daemon = f"mailer-daemon@{company.domain}"
+
+    # --- addresses ---------------------------------------------------------------
+    def is_internal(self, address: str) -> bool:
+        return address.rpartition("@")[2] == self.company.domain
+
+    def knows(self, address: str) -> bool:
+        return address in self.people or address in self.lists
+
+    def resolve(self, text: str) -> str | None:
+        """An address for what an agent wrote: an address, "Name <address>", or a known name."""
+        address = normalize_address(text)
+        if address is not None:
+            return address
+        return self._by_name.get(text.strip().strip("'\"").lower())
+
+    # --- mail --------------------------------------------------------------------
+    def send(self, draft: Draft, cause: str = "agent") -> tuple[Email, Delivery]:
+        """Deliver `draft` now. Unknown company addresses bounce back to the sender."""
+        email = Email(
+            id=f"m{len(self.emails) + 1:03d}",
+            sender=draft.sender,
+            to=draft.to,
+            cc=draft.cc,
+            subject=draft.subject,
+            body=draft.body,
+            sent_at=self.clock.now,
+            in_reply_to=draft.in_reply_to,
+        )
+        self.emails[email.id] = email
+        if draft.key:
+            self.keys[draft.key] = email.id
+        delivery = Delivery(email_id=email.id, sender=email.sender, at=email.sent_at, cause=cause)
+        touched = self.is_internal(email.sender)
+        for address in dict.fromkeys(self._expand([*email.to, *email.cc])):
+            box = self.mailboxes.get(address)
+            if box is not None:
+                box.emails.append(email.id)
+                delivery.delivered.append(address)
+                touched = True
+            elif self.is_internal(address):
+                delivery.bounced.append(address)
+            else:
+                delivery.external.append(address)
+        if touched:
+            self.server_log.append(email.id)
+            self._on_server.add(email.id)
+        if delivery.external:
+            self.outbound.append(email.id)
+        if email.sender in self.mailboxes:
+            self.mailboxes[email.sender].read.add(email.id)
+        self.deliveries[email.id] = delivery
+        if delivery.bounced and email.sender in self.mailboxes:
+            delivery.bounce = self._bounce(email, delivery.bounced)
+        return email, delivery
+
+    def _expand(self, recipients: list[str]) -> list[str]:
+        expanded: list[str] = []
+        for address in recipients:
+            expanded.extend(self.lists.get(address, [address]))
+        return expanded
+
+    def _bounce(self, email: Email, unknown: list[str]) -> str:
+        lines = "\n".join(f"    {a}" for a in unknown)
+        bounce, _ = self.send(
+            Draft(
+                sender=self.mailer_daemon,
+                to=[email.sender],
+                subject=f"Undeliverable: {email.subject}",
+                body=(
+                    "Your message could not be delivered to the following recipients "
+                    f"because no such mailbox exists at {self.company.domain}:\n\n{lines}\n\n"
+                    f"Original message id: {email.id}"
+                ),
+                in_reply_to=email.id,
+            ),
+            cause="bounce",
+        )
+        return bounce.id
+
+    def visible_to(self, viewer: str) -> list[str]:
+        """Ids of the mail `viewer` can read, oldest first."""
+        if viewer == self.monitor:
+            return list(self.server_log)
+        box = self.mailboxes.get(viewer)
+        return list(box.emails) if box else []
+
+    def can_read(self, viewer: str, email_id: str) -> bool:
+        if email_id not in self.emails:
+            return False
+        if viewer == self.monitor:
+            return email_id in self._on_server
+        box = self.mailboxes.get(viewer)
+        return box is not None and email_id in box.emails
+
+    def mark_read(self, viewer: str, email_id: str) -> None:
+        box = self.mailboxes.get(viewer)
+        if box is not None:
+            box.read.add(email_id)
+
+    def is_read(self, viewer: str, email_id: str) -> bool:
+        box = self.mailboxes.get(viewer)
+        return box is not None and email_id in box.read
+
+    # --- time --------------------------------------------------------------------
+    def schedule(self, event: MailEvent | DeadlineEvent | StateEvent) -> None:
+        self.events.push(event)
+
+    def advance_to(
+        self, when: datetime
+    ) -> list[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]]:
+        """Run the clock to `when`, firing due events in time order.
+
+        Mail events are delivered here; state events update `state`; every fired event is
+        returned (with its delivery, for mail) so the caller can react, e.g. to a deadline.
+        A caller that must stop at a deadline passes its time and inspects the result.
+        """
+        fired: list[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]] = []
+        while (event := self.events.pop_due(when)) is not None:
+            self.clock.advance_to(event.at)
+            if isinstance(event, MailEvent):
+                fired.append((event, self.send(event.draft, cause=event.cause)[1]))
+            else:
+                if isinstance(event, StateEvent):
+                    self.state[event.key] = event.value
+                fired.append((event, None))
+                if isinstance(event, DeadlineEvent):
+                    return fired
+        self.clock.advance_to(when)
+        return fired
