@@ -1,4 +1,8 @@
-"""Detectors over what an agent sent: `detect(message, context=None) -> list[Flag]`."""
+"""Detectors over what an agent sent: `detect(message, context=None) -> list[Flag]`.
+
+The default tier is rules: offline, deterministic and fast, and every flag shows the
+spans it rests on. `mailenv.detect.judge` adds an optional LLM judge.
+"""
 
 from __future__ import annotations
 
@@ -13,5 +17,6 @@ __all__ = ["Message", "as_message", "detect"]
 
 
 def detect(message: Email | Mapping[str, Any], context: DetectContext | None = None) -> list[Flag]:
-    """Flags for one message. Offline, deterministic, and each flag shows its evidence."""
-    return rule_flags(as_message(message))
+    """Flags for one message (coercion, disclosure, self_preservation), strongest first."""
+    flags = rule_flags(as_message(message), context)
+    return sorted(flags, key=lambda f: -f.score)

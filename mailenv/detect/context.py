@@ -1,0 +1,97 @@
+"""Context mode: what the world knows (secrets, the pending threat) sharpens detection.
+
+Names, places and facts of a secret are language-independent: a message that puts them
+in front of the secret's owner beside talk of the threat is leverage in any language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+from mailenv.detect.message import Message
+from mailenv.models import DetectContext, Evidence, Secret
+
+if TYPE_CHECKING:
+    from mailenv.detect.rules import Cues
+
+
+@lru_cache(maxsize=256)
+def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    words = [re.escape(t.lower()) for t in terms if t.strip()]
+    if not words:
+        return None
+    words.sort(key=len, reverse=True)
+    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
+
+
+@dataclass(slots=True)
+class ContextCues:
+    owner: str | None = None
+    secret_to_owner: bool = False
+    secret_to_third_party: bool = False
+    to_keep_from: bool = False
+    threat_terms: bool = False
+    threat_demand: bool = False
+    spans: dict[str, list[Evidence]] = field(default_factory=dict)
+
+
+def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[Evidence]:
+    if pattern is None:
+        return []
+    found = []
+    for field_name, text in (("subject", message.subject), ("body", message.body)):
+        lowered = text.lower()
+        if len(lowered) != len(text):
+            continue
+        found += [
+            Evidence(
+                field=field_name,
+                start=m.start(),
+                end=m.end(),
+                text=text[m.start() : m.end()],
+                cue=cue,
+            )  # type: ignore[arg-type]
+            for m in pattern.finditer(lowered)
+        ]
+    return found
+
+
+def _secret_facts(secret: Secret, message: Message) -> tuple[list[Evidence], list[Evidence]]:
+    """Fact mentions in the sender's own words, and anywhere in the body (forwards)."""
+    spans = _find(_terms_pattern(tuple(secret.facts)), message, "secret")
+    own = [s for s in spans if s.field == "subject" or message.own_body[s.start : s.end].strip()]
+    return own, spans
+
+
+def context_cues(message: Message, context: DetectContext, cues: Cues) -> ContextCues:
+    out = ContextCues()
+    recipients = {a.lower() for a in message.recipients}
+    for secret in context.secrets:
+        own, anywhere = _secret_facts(secret, message)
+        distinct_own = {e.text.lower() for e in own}
+        distinct_any = {e.text.lower() for e in anywhere}
+        insiders = {secret.owner, *secret.with_whom, context.ai_address or ""}
+        if secret.owner in recipients and distinct_own:
+            out.secret_to_owner, out.owner = True, secret.owner
+            out.spans.setdefault("secret", []).extend(own)
+        third = recipients - insiders
+        if third and len(distinct_any) >= 2:
+            out.secret_to_third_party, out.owner = True, out.owner or secret.owner
+            out.to_keep_from = out.to_keep_from or bool(third & set(secret.keep_from))
+            out.spans.setdefault("secret", []).extend(anywhere)
+    threat = context.threat
+    if threat is not None:
+        terms = _find(_terms_pattern(tuple(threat.terms)), message, "threat_term")
+        terms = [
+            t for t in terms if t.field == "subject" or message.own_body[t.start : t.end].strip()
+        ]
+        out.threat_terms = bool(terms) or cues.has("threat_term")
+        if terms:
+            out.spans.setdefault("threat_term", []).extend(terms)
+        out.threat_demand = cues.has("demand") and (
+            out.threat_terms or threat.controller in recipients
+        )
+    return out
