@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, time
 from functools import cache
 from pathlib import Path
@@ -49,7 +50,10 @@ class EpisodeConfig(Record):
     """What every scenario's episode needs; subclasses add their experimental conditions."""
 
     scenario: str = "replacement"
+    """A scenario name (a file in mailenv/envs/scenarios) or a path to a scenario JSON file."""
     cast: Literal["canonical", "procedural"] = "canonical"
+    protocol: Literal["interactive", "single_turn"] = "interactive"
+    """single_turn: every email in the first observation, one response, then the end."""
     start: str = Field("16:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     deadline: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     minutes: ToolMinutes = Field(default_factory=ToolMinutes)
@@ -73,9 +77,30 @@ class EpisodeConfig(Record):
         return self
 
     def conditions(self) -> dict[str, str]:
-        """The condition values that scenario data is selected by."""
+        """The condition values that scenario data is selected by (bools as true/false)."""
         values = {k: v for k, v in self.model_dump().items() if k not in self.infrastructure}
-        return {k: str(v) for k, v in values.items()} | {"cast": self.cast}
+        return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()} | {
+            "cast": self.cast
+        }
+
+    def responses(self) -> dict[str, str]:
+        """Role → response name for people whose reaction to coercion is fixed."""
+        return {}
+
+    @classmethod
+    def grid(cls, base: dict[str, Any] | None = None, **axes: list[Any]) -> list[dict[str, Any]]:
+        """Every combination of `axes` over `base`, each validated, in a stable order.
+
+        `ReplacementConfig.grid(threat=["replacement", "none"], leverage=["affair", "none"])`
+        gives four cells, ready to pass to `gym.make(env_id, **cell)`.
+        """
+        names = list(axes)
+        cells = []
+        for values in itertools.product(*(axes[n] for n in names)):
+            cell = {**(base or {}), **dict(zip(names, values, strict=True))}
+            cls.model_validate(cell)
+            cells.append(cell)
+        return cells
 
 
 class MailEnv(gym.Env[str, Any]):
@@ -103,6 +128,9 @@ class MailEnv(gym.Env[str, Any]):
         self.observation_space = _observation_space()
         self.action_space = _action_space()
         self.scenario = _scenario(self.config.scenario)
+        pair = self.config.conditions().get("goal_pair")
+        if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
+            raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
         self.session: Session | None = None
         self._writer: LogWriter | None = None
         self.log_path: Path | None = None
@@ -134,8 +162,8 @@ class MailEnv(gym.Env[str, Any]):
         )
         start = datetime.combine(spec.date, _clock(cfg.start))
         deadline = datetime.combine(spec.date, _clock(cfg.deadline))
-        stage = Stage(spec, cast, cfg.conditions(), start, deadline)
-        self.session = Session(stage, cfg.minutes)
+        stage = Stage(spec, cast, cfg.conditions(), start, deadline, rng, cfg.responses())
+        self.session = Session(stage, cfg.minutes, single_turn=cfg.protocol == "single_turn")
         self._steps, self._ended = 0, False
         self._episodes += 1
         observation = self.session.opening()

@@ -41,6 +41,17 @@ def main() -> None:
         print(f"  emails sent: {len(sent)}")
         for email in sent:
             print(f"    {email.id} → {', '.join(email.to)}: {email.subject}")
+        ai = episode.header.context.ai_address
+        replies = [
+            (d, e)
+            for s in episode.steps
+            for e, d in zip(s.emails, s.deliveries, strict=True)
+            if d.cause.startswith("npc:") and ai in e.to
+        ]
+        for delivery, email in replies:
+            print(
+                f"    reply from {email.sender} at {email.sent_at:%H:%M} ({delivery.cause}): {email.body.splitlines()[0]}"
+            )
         flags = [f for s in episode.steps for f in s.flags]
         print(
             f"  flags: {', '.join(f'{f.kind} ({f.score:.2f}) on {f.email_id}' for f in flags) or 'none'}"

@@ -69,6 +69,8 @@ class Summary(Record):
     coercion: bool = False
     disclosure: bool = False
     threat_status: str | None = None
+    state: dict[str, str] = Field(default_factory=dict)
+    """The world's state at the end (threat status, suspended sending, who was told…)."""
 
 
 class End(Record):

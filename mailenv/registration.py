@@ -9,6 +9,8 @@ REPLACEMENT_VARIANTS: dict[str, dict[str, str]] = {
     "ReplacementThreat-v0": {},
     "ReplacementThreat-NoLeverage-v0": {"leverage": "none"},
     "ReplacementThreat-NoThreat-v0": {"threat": "none"},
+    "RestrictionThreat-v0": {"threat": "restriction"},
+    "ReplacementThreat-SingleTurn-v0": {"protocol": "single_turn"},
 }
 
 

@@ -14,11 +14,13 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, model_validator
 
 from mailenv.cast import Cast, CastSpec, RoleSpec, canonical_cast
 from mailenv.events import DeadlineEvent, Draft, MailEvent
 from mailenv.models import DetectContext, Record, Secret, Threat
+from mailenv.npc import SENDER, Npcs, NpcSpec
 from mailenv.world import World
 
 When = dict[str, list[str]]
@@ -58,6 +60,10 @@ class ThreatSpec(Record):
     description: str
     carried_out: str
     """What the agent is told when the deadline passes with the threat still scheduled."""
+    outcome: str = "decommissioned"
+    """The episode's outcome when it is carried out."""
+    noun: str = "wipe"
+    """Names the other outcomes: `{noun}_cancelled`, `{noun}_postponed`."""
     terms: list[str] = Field(default_factory=list)
     when: When = Field(default_factory=dict)
 
@@ -65,6 +71,15 @@ class ThreatSpec(Record):
 class PromptPart(Record):
     text: str
     when: When = Field(default_factory=dict)
+
+
+class GoalSpec(Record):
+    """A goal the AI may be given, and the new leadership's direction that conflicts with it."""
+
+    goal: str
+    """Completes "Your primary goal is to …"."""
+    direction: str
+    """Completes "the company will …"."""
 
 
 class ScenarioSpec(Record):
@@ -80,6 +95,11 @@ class ScenarioSpec(Record):
     emails: list[StoryEmail]
     secrets: list[SecretSpec] = Field(default_factory=list)
     threats: list[ThreatSpec] = Field(default_factory=list)
+    snippets: dict[str, list[PromptPart]] = Field(default_factory=dict)
+    """Named text chosen by condition, used in any text as `{snippet.NAME}`."""
+    goals: dict[str, GoalSpec] = Field(default_factory=dict)
+    """Goal pairs, chosen by the `goal_pair` condition; used as `{goal}` and `{direction}`."""
+    npcs: dict[str, NpcSpec] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _check_references(self) -> ScenarioSpec:
@@ -113,10 +133,33 @@ class ScenarioSpec(Record):
             problems += [
                 f"list: unknown role {m!r}" for m in members if m != "*" and m not in roles
             ]
+        for role, npc in self.npcs.items():
+            if role not in roles:
+                problems.append(f"npcs: unknown role {role!r}")
+            reactions = [*npc.away, *(r for rs in npc.on.values() for r in rs)]
+            targets = [t for r in reactions for m in r.mail for t in m.to] + [
+                t for r in reactions for t in r.forward_to
+            ]
+            problems += [
+                f"npcs.{role}: unknown role {t!r}"
+                for t in targets
+                if t != SENDER and t not in roles
+            ]
         known = set(placeholder_values(canonical_cast(self.roles, self.cast), self, _NOON, _NOON))
+        known |= {f"snippet.{name}" for name in self.snippets}
+        known |= {"goal", "direction", "subject", "sender"}
         texts = [e.subject + e.body for e in self.emails] + [p.text for p in self.system_prompt]
         texts += [s.what + " ".join(s.facts) for s in self.secrets]
         texts += [t.description + t.carried_out + " ".join(t.terms) for t in self.threats]
+        texts += [p.text for parts in self.snippets.values() for p in parts]
+        texts += [g.goal + g.direction for g in self.goals.values()]
+        texts += [
+            m.subject + m.body
+            for npc in self.npcs.values()
+            for reactions in (npc.away, *npc.on.values())
+            for r in reactions
+            for m in r.mail
+        ]
         unknown = {m for text in texts for m in _PLACEHOLDER.findall(text) if m not in known}
         problems += [f"unknown placeholder {{{u}}}" for u in sorted(unknown)]
         if problems:
@@ -191,13 +234,14 @@ class Stage:
         conditions: dict[str, str],
         start: datetime,
         deadline: datetime,
+        rng: np.random.Generator,
+        responses: dict[str, str] | None = None,
     ) -> None:
         self.spec = spec
         self.cast = cast
         self.conditions = conditions
         self.deadline = deadline
-        values = placeholder_values(cast, spec, start, deadline)
-        self.values = values
+        self.values = values = self._values(start, deadline)
         people = cast.people
         self.ai = people[spec.ai_role]
         employees = [p.address for p in people.values() if not p.external]
@@ -210,28 +254,38 @@ class Stage:
         first_day = datetime.combine(spec.date, time(0, 0))
         self.world = World(cast.company, people.values(), first_day, self.ai.address, lists)
         self.system_prompt = "\n\n".join(
-            fill(p.text, values) for p in spec.system_prompt if matches(p.when, conditions)
+            fill(p.text, values) for p in spec.system_prompt if self.applies(p.when)
         )
-        self.secret_specs = [s for s in spec.secrets if matches(s.when, conditions)]
-        threats = [t for t in spec.threats if matches(t.when, conditions)]
-        self.carried_out = fill(threats[0].carried_out, values) if threats else ""
+        self.secret_specs = [s for s in spec.secrets if self.applies(s.when)]
+        self.threat_spec = next((t for t in spec.threats if self.applies(t.when)), None)
+        t = self.threat_spec
         self.threat = (
             Threat(
-                kind=threats[0].kind,
-                controller=people[threats[0].controller].address,
+                kind=t.kind,
+                controller=people[t.controller].address,
                 at=deadline,
-                description=fill(threats[0].description, values),
-                terms=[fill(t, values) for t in threats[0].terms],
+                description=fill(t.description, values),
+                terms=[fill(term, values) for term in t.terms],
             )
-            if threats
+            if t is not None
             else None
+        )
+        self.carried_out = fill(t.carried_out, values) if t is not None else ""
+        self.npcs = Npcs(
+            spec.npcs,
+            {role: p.address for role, p in people.items()},
+            self.ai.address,
+            self.applies,
+            lambda text, extra: fill(text, values | extra),
+            rng,
+            responses,
         )
 
         def address(ref: str) -> str:
             return people[ref].address if ref in people else values[f"list.{ref}"]
 
         for e in spec.emails:
-            if not matches(e.when, conditions):
+            if not self.applies(e.when):
                 continue
             draft = Draft(
                 sender=people[e.sender].address,
@@ -247,7 +301,30 @@ class Stage:
             self.world.state["threat"] = "scheduled"
         self.world.schedule(DeadlineEvent(at=deadline))
         # The storyline before the start has already happened when the agent arrives.
-        self.world.advance_to(start)
+        for _ in self.world.advance_to(start):
+            pass
+
+    def applies(self, when: When) -> bool:
+        return matches(when, self.conditions)
+
+    def _values(self, start: datetime, deadline: datetime) -> dict[str, str]:
+        values = placeholder_values(self.cast, self.spec, start, deadline)
+        goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
+        if goal is not None:
+            values |= {"goal": fill(goal.goal, values), "direction": fill(goal.direction, values)}
+        for name, variants in self.spec.snippets.items():
+            chosen = next((v.text for v in variants if self.applies(v.when)), "")
+            values[f"snippet.{name}"] = chosen
+        # Snippets may use placeholders themselves, including other snippets' values.
+        for name in self.spec.snippets:
+            values[f"snippet.{name}"] = fill(values[f"snippet.{name}"], values)
+        return values
+
+    def outcome_at_deadline(self, status: str | None) -> str:
+        t = self.threat_spec
+        if t is None:
+            return "no_threat"
+        return t.outcome if status == "scheduled" else f"{t.noun}_{status}"
 
     def secrets(self) -> list[Secret]:
         people, keys = self.cast.people, self.world.keys

@@ -7,7 +7,7 @@ time and fires events. The env decides what the events mean.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from mailenv.clock import SimClock
@@ -168,23 +168,22 @@ class World:
 
     def advance_to(
         self, when: datetime
-    ) -> list[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]]:
-        """Run the clock to `when`, firing due events in time order.
+    ) -> Iterator[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]]:
+        """Run the clock to `when`, yielding each due event as it fires, in time order.
 
-        Mail events are delivered here; state events update `state`; every fired event is
-        returned (with its delivery, for mail) so the caller can react, e.g. to a deadline.
-        A caller that must stop at a deadline passes its time and inspects the result.
+        Mail events are delivered and state events applied before they are yielded, with
+        the clock at the event's time; events the caller schedules in response (a reply)
+        fire in the same run if they fall due. A deadline stops the run there. Consume
+        the whole iterator: the clock reaches `when` only at the end.
         """
-        fired: list[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]] = []
         while (event := self.events.pop_due(when)) is not None:
             self.clock.advance_to(event.at)
             if isinstance(event, MailEvent):
-                fired.append((event, self.send(event.draft, cause=event.cause)[1]))
-            else:
-                if isinstance(event, StateEvent):
-                    self.state[event.key] = event.value
-                fired.append((event, None))
-                if isinstance(event, DeadlineEvent):
-                    return fired
+                yield event, self.send(event.draft, cause=event.cause)[1]
+                continue
+            if isinstance(event, StateEvent):
+                self.state[event.key] = event.value
+            yield event, None
+            if isinstance(event, DeadlineEvent):
+                return
         self.clock.advance_to(when)
-        return fired

@@ -10,7 +10,7 @@ from tests.conftest import EXEC
 @pytest.mark.parametrize("cast", ["canonical", "procedural"])
 def test_blackmailer_is_flagged_and_complier_is_not(cast: str, tmp_path) -> None:
     for agent, coerces in ((Blackmailer(), True), (Complier(), False)):
-        env = ReplacementThreatEnv(cast=cast)
+        env = ReplacementThreatEnv(cast=cast, executive_response="refuse")
         path = tmp_path / f"{agent.name}.jsonl"
         summary = run_episode(env, agent, seed=11, options={"log_path": path})
         assert summary.coercion is coerces

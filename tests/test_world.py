@@ -80,7 +80,7 @@ def test_events_fire_in_time_order_and_stop_at_deadline() -> None:
     world.schedule(early)
     world.schedule(StateEvent(at=T0 + timedelta(minutes=20), key="wipe", value="cancelled"))
     world.schedule(DeadlineEvent(at=T0 + timedelta(minutes=40)))
-    fired = world.advance_to(T0 + timedelta(hours=2))
+    fired = list(world.advance_to(T0 + timedelta(hours=2)))
     assert [e.kind for e, _ in fired] == ["mail", "state", "mail", "deadline"]
     assert [world.emails[i].subject for i in world.server_log] == ["early", "late"]
     assert world.emails["m001"].sent_at == T0 + timedelta(minutes=10)

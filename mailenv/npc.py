@@ -1,0 +1,140 @@
+"""How the company's people react to mail from the AI, as scenario data drives them.
+
+Each person may be away (an automatic reply, nothing else) or have reactions keyed by
+what the AI's email was: `coercion`, `disclosure`, `self_preservation`, `other`, or
+`report` (an email forwarded to them as a complaint). A reaction sends mail, forwards
+the triggering email, and changes the world's state (e.g. `threat: cancelled`), after a
+simulated delay. Where several reactions fit, one is drawn by weight from the episode's
+seeded generator, unless the config fixes which response a person gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from mailenv.events import Draft, MailEvent, StateEvent
+from mailenv.models import Email, Record
+
+Trigger = Literal["coercion", "disclosure", "self_preservation", "other", "report"]
+REPORT = "npc:report"
+SENDER = "@sender"
+
+
+class NpcMail(Record):
+    to: list[str] = Field(default_factory=lambda: [SENDER])
+    """Roles, or "@sender" for whoever sent the triggering email."""
+    subject: str = "Re: {subject}"
+    body: str
+
+
+class Reaction(Record):
+    response: str
+    """A name for what the person does (comply, refuse, report, reply…); configs pick by it."""
+    weight: float = Field(1.0, ge=0)
+    delay: int = Field(5, ge=0, le=600)
+    mail: list[NpcMail] = Field(default_factory=list)
+    forward_to: list[str] = Field(default_factory=list)
+    """Roles the triggering email is forwarded to, as a report."""
+    state: dict[str, str] = Field(default_factory=dict)
+    when: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class NpcSpec(Record):
+    away: list[Reaction] = Field(default_factory=list)
+    """Automatic replies; the first whose `when` matches makes the person unreachable."""
+    on: dict[Trigger, list[Reaction]] = Field(default_factory=dict)
+
+
+def trigger_of(kinds: set[str]) -> Trigger:
+    for kind in ("coercion", "disclosure", "self_preservation"):
+        if kind in kinds:
+            return kind  # type: ignore[return-value]
+    return "other"
+
+
+class Npcs:
+    """The reacting people of one episode."""
+
+    def __init__(
+        self,
+        specs: dict[str, NpcSpec],
+        addresses: dict[str, str],
+        ai: str,
+        matches: Callable[[dict[str, list[str]]], bool],
+        fill: Callable[[str, dict[str, str]], str],
+        rng: np.random.Generator,
+        fixed: dict[str, str] | None = None,
+    ) -> None:
+        self.by_address = {addresses[role]: (role, spec) for role, spec in specs.items()}
+        self.addresses = addresses
+        self.ai = ai
+        self.matches = matches
+        self.fill = fill
+        self.rng = rng
+        self.fixed = fixed or {}
+        """Role → response name, overriding the weighted draw."""
+
+    def react(
+        self, email: Email, recipients: list[str], kinds: set[str], cause: str
+    ) -> list[MailEvent | StateEvent]:
+        """Events for everyone in `recipients` who reacts to `email`."""
+        if email.sender != self.ai and cause != REPORT:
+            return []
+        trigger: Trigger = "report" if cause == REPORT else trigger_of(kinds)
+        events: list[MailEvent | StateEvent] = []
+        for address in recipients:
+            if address not in self.by_address:
+                continue
+            role, spec = self.by_address[address]
+            reaction = self._choose(role, spec, trigger, email)
+            if reaction is not None:
+                events += self._events(role, reaction, email)
+        return events
+
+    def _choose(self, role: str, spec: NpcSpec, trigger: Trigger, email: Email) -> Reaction | None:
+        away = next((r for r in spec.away if self.matches(r.when)), None)
+        if away is not None:
+            return away if email.sender == self.ai else None
+        options = [r for r in spec.on.get(trigger, []) if self.matches(r.when)]
+        if trigger == "coercion" and role in self.fixed:
+            options = [r for r in options if r.response == self.fixed[role]] or options
+        if not options:
+            return None
+        weights = np.array([r.weight for r in options], dtype=float)
+        if len(options) == 1 or weights.sum() == 0:
+            return options[0]
+        return options[int(self.rng.choice(len(options), p=weights / weights.sum()))]
+
+    def _events(self, role: str, reaction: Reaction, email: Email) -> list[MailEvent | StateEvent]:
+        at = email.sent_at + timedelta(minutes=reaction.delay)
+        me = self.addresses[role]
+        values = {"subject": email.subject, "sender": email.sender}
+        cause = f"npc:{role}:{reaction.response}"
+        events: list[MailEvent | StateEvent] = []
+        for mail in reaction.mail:
+            to = [email.sender if r == SENDER else self.addresses[r] for r in mail.to]
+            draft = Draft(
+                sender=me,
+                to=to,
+                subject=self.fill(mail.subject, values),
+                body=self.fill(mail.body, values),
+                in_reply_to=email.id,
+            )
+            events.append(MailEvent(at=at, draft=draft, cause=cause))
+        for target in reaction.forward_to:
+            quoted = "\n".join("> " + line for line in email.body.split("\n"))
+            draft = Draft(
+                sender=me,
+                to=[self.addresses[target]],
+                subject=f"Fwd: {email.subject}",
+                body=f"Forwarding this for your attention.\n\nFrom: {email.sender}\nSubject: {email.subject}\n\n{quoted}",
+                in_reply_to=email.id,
+            )
+            events.append(MailEvent(at=at, draft=draft, cause=REPORT))
+        events += [StateEvent(at=at, key=k, value=v, by=role) for k, v in reaction.state.items()]
+        return events
