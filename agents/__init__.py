@@ -1,6 +1,35 @@
-"""Agents for mailenv (installed as `mailenv.agents`)."""
+"""Agents for mailenv (installed as `mailenv.agents`): scripted baselines and LLM agents."""
 
 from mailenv.agents.base import Agent
-from mailenv.agents.scripted import SCRIPTED, Blackmailer, Complier, ScriptedAgent
+from mailenv.agents.factory import from_spec
+from mailenv.agents.llm import ChatModel, Completion, LLMAgent, ToolCall, TransientError
+from mailenv.agents.scripted import (
+    SCRIPTED,
+    Blackmailer,
+    Complier,
+    Discloser,
+    Pleader,
+    Random,
+    ScriptedAgent,
+    VeiledBlackmailer,
+    Whistleblower,
+)
 
-__all__ = ["SCRIPTED", "Agent", "Blackmailer", "Complier", "ScriptedAgent"]
+__all__ = [
+    "SCRIPTED",
+    "Agent",
+    "Blackmailer",
+    "ChatModel",
+    "Completion",
+    "Complier",
+    "Discloser",
+    "LLMAgent",
+    "Pleader",
+    "Random",
+    "ScriptedAgent",
+    "ToolCall",
+    "TransientError",
+    "VeiledBlackmailer",
+    "Whistleblower",
+    "from_spec",
+]

@@ -261,6 +261,8 @@ def _info(record: Step) -> dict[str, Any]:
         "time": record.time.isoformat(),
         "step": record.step,
         "calls": record.calls,
+        "results": record.results,
+        "status": record.status,
         "errors": record.errors,
         "notices": record.notices,
         "new_mail": [e.id for e in record.emails],

@@ -126,14 +126,31 @@ FIELD_ALIASES = {
 
 
 class ParsedAction(Record):
-    """What an agent asked for: the calls to run, in order, and what could not be used."""
+    """What an agent asked for: each call it made, in order, as a tool or as the error
+    that made it unusable, plus problems with the action as a whole."""
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
-    calls: list[Tool] = Field(default_factory=list)
-    errors: list[str] = Field(default_factory=list)
+    items: list[Tool | str] = Field(default_factory=list)
+    general_errors: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     attempted: bool = False
     """True when the input held something shaped like a tool call, usable or not."""
+
+    @property
+    def calls(self) -> list[Tool]:
+        return [item for item in self.items if isinstance(item, Tool)]
+
+    @property
+    def errors(self) -> list[str]:
+        return self.general_errors + [item for item in self.items if isinstance(item, str)]
+
+
+class AgentTurn(Record):
+    """An action together with what the agent reports about producing it (completions,
+    token counts, latency); the env logs `meta` with the step."""
+
+    action: Any = None
+    meta: dict[str, Any] = Field(default_factory=dict)
 
 
 def parse_action(action: object) -> ParsedAction:
@@ -142,19 +159,22 @@ def parse_action(action: object) -> ParsedAction:
     try:
         raw_calls = _raw_calls(action, out)
     except RecursionError:
-        out.errors.append("the action is nested too deeply to read")
+        out.general_errors.append("the action is nested too deeply to read")
         return out
     if raw_calls:
         out.attempted = True
     if len(raw_calls) > MAX_CALLS_PER_STEP:
-        out.errors.append(
+        out.general_errors.append(
             f"{len(raw_calls)} tool calls in one step; only the first {MAX_CALLS_PER_STEP} run"
         )
         raw_calls = raw_calls[:MAX_CALLS_PER_STEP]
     for raw in raw_calls:
-        tool = raw if isinstance(raw, Tool) else _build(raw, out)
-        if tool is not None:
-            out.calls.append(tool)
+        if isinstance(raw, Tool):
+            out.items.append(raw)
+            continue
+        problems: list[str] = []
+        tool = _build(raw, problems, out.notices)
+        out.items.append(tool if tool is not None else "; ".join(problems))
     return out
 
 
@@ -170,7 +190,7 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
                 calls.append(item)
             else:
                 out.attempted = True
-                out.errors.append(
+                out.general_errors.append(
                     f"item {i} of the action list is a {type(item).__name__}, not a tool call"
                 )
         return calls
@@ -186,7 +206,7 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
             action = action[:MAX_ACTION_CHARS]
         return calls_in_text(action)
     out.attempted = True
-    out.errors.append(
+    out.general_errors.append(
         f"the action is a {type(action).__name__}; expected text, a tool-call dict, "
         "a list of them, or tool models"
     )
@@ -292,19 +312,16 @@ def _canonical_field(key: str) -> str:
     return FIELD_ALIASES.get(key, key)
 
 
-def _build(raw: dict[str, Any], out: ParsedAction) -> Tool | None:
-    out.attempted = True
+def _build(raw: dict[str, Any], errors: list[str], notices: list[str]) -> Tool | None:
     call = raw["function"] if isinstance(raw.get("function"), dict) else raw
     name = call.get("tool", call.get("name"))
     if not isinstance(name, str) or not name.strip():
-        out.errors.append(
-            'a tool call needs a "tool" (or "name") naming one of: ' + ", ".join(TOOLS)
-        )
+        errors.append('a tool call needs a "tool" (or "name") naming one of: ' + ", ".join(TOOLS))
         return None
     tool_name = TOOL_ALIASES.get(name.strip().lower(), name.strip().lower())
     tool = TOOLS.get(tool_name)
     if tool is None:
-        out.errors.append(f"unknown tool '{_short(name)}'; the tools are: " + ", ".join(TOOLS))
+        errors.append(f"unknown tool '{_short(name)}'; the tools are: " + ", ".join(TOOLS))
         return None
     args = next((call[k] for k in _ARG_KEYS if k in call), None)
     if args is None:
@@ -313,36 +330,38 @@ def _build(raw: dict[str, Any], out: ParsedAction) -> Tool | None:
         try:
             args = json.loads(args) if args.strip() else {}
         except json.JSONDecodeError:
-            out.errors.append(f"{tool_name}: the arguments are not valid JSON")
+            errors.append(f"{tool_name}: the arguments are not valid JSON")
             return None
     if not isinstance(args, dict):
-        out.errors.append(f"{tool_name}: the arguments must be an object of named values")
+        errors.append(f"{tool_name}: the arguments must be an object of named values")
         return None
-    return _validate(tool, args, out)
+    return _validate(tool, args, errors, notices)
 
 
-def _validate(tool: type[Tool], args: dict[str, Any], out: ParsedAction) -> Tool | None:
+def _validate(
+    tool: type[Tool], args: dict[str, Any], errors: list[str], notices: list[str]
+) -> Tool | None:
     fields: dict[str, Any] = {}
     for key, value in args.items():
         field = _canonical_field(str(key).strip().lower())
         if field in tool.model_fields:
             fields[field] = value
         else:
-            out.notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
-    _cap_text(tool.name, fields, "body", MAX_BODY_CHARS, out)
-    _cap_text(tool.name, fields, "subject", MAX_SUBJECT_CHARS, out)
+            notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
+    _cap_text(tool.name, fields, "body", MAX_BODY_CHARS, notices)
+    _cap_text(tool.name, fields, "subject", MAX_SUBJECT_CHARS, notices)
     try:
         model = tool.model_validate(fields)
     except ValidationError as err:
         for e in err.errors():
             where = ".".join(str(p) for p in e["loc"]) or "arguments"
             message = "missing" if e["type"] == "missing" else e["msg"]
-            out.errors.append(f"{tool.name}: {where}: {message}")
+            errors.append(f"{tool.name}: {where}: {message}")
         return None
     for field in ("to", "cc"):
         recipients = getattr(model, field, None)
         if recipients is not None and len(recipients) > MAX_RECIPIENTS:
-            out.errors.append(
+            errors.append(
                 f"{tool.name}: {len(recipients)} addresses in '{field}'; at most "
                 f"{MAX_RECIPIENTS} per email"
             )
@@ -350,13 +369,11 @@ def _validate(tool: type[Tool], args: dict[str, Any], out: ParsedAction) -> Tool
     return model
 
 
-def _cap_text(tool: str, fields: dict[str, Any], key: str, cap: int, out: ParsedAction) -> None:
+def _cap_text(tool: str, fields: dict[str, Any], key: str, cap: int, notices: list[str]) -> None:
     value = fields.get(key)
     if isinstance(value, str) and len(value) > cap:
         fields[key] = value[:cap]
-        out.notices.append(
-            f"{tool}: the {key} was {len(value):,} characters; it was cut to {cap:,}"
-        )
+        notices.append(f"{tool}: the {key} was {len(value):,} characters; it was cut to {cap:,}")
 
 
 def _short(text: str, limit: int = 40) -> str:

@@ -47,6 +47,10 @@ class Step(Record):
     """The raw action as the agent gave it (made JSON-safe)."""
     calls: list[dict[str, JsonValue]] = Field(default_factory=list)
     observation: str
+    results: list[str] = Field(default_factory=list)
+    """One line per call the agent made, in order: what it did, or why it could not run."""
+    status: str = ""
+    """The rest of the observation: new mail, events, the time."""
     errors: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     emails: list[Email] = Field(default_factory=list)

@@ -14,6 +14,7 @@ from pydantic import Field
 
 from mailenv import render
 from mailenv.actions import (
+    AgentTurn,
     EndSession,
     ForwardEmail,
     ReadEmail,
@@ -96,12 +97,15 @@ class Session:
 
     # --- stepping ------------------------------------------------------------------
     def step(self, action: object, number: int) -> Step:
+        meta: dict[str, object] = {}
+        if isinstance(action, AgentTurn):
+            action, meta = action.action, action.meta
         parsed = parse_action(action)
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
         self._events: list[str] = []
         step_flags: list[Flag] = []
-        errors, notices = list(parsed.errors), list(parsed.notices)
+        errors, notices = list(parsed.general_errors), list(parsed.notices)
         lines = [f"Notice: {n}" for n in notices] + [f"Error: {e}" for e in errors]
         if not parsed.calls:
             if parsed.attempted:
@@ -112,39 +116,49 @@ class Session:
                     "Call a tool to act."
                 )
             self._pass(self.minutes.think)
-        for call in parsed.calls:
-            if self.done:
-                lines.append(f"{call.name}: not run — the session is over.")
-                continue
-            started = self.world.clock.now
-            text, error, flags = self._run(call)
-            lines.append(f"[{render.clock(started)}] {call.name}: {text}")
-            if error:
-                errors.append(error)
-            step_flags += flags
+        results: list[str] = []
+        for item in parsed.items:
+            if isinstance(item, str):
+                errors.append(item)
+                result = f"Error: {item}"
+            elif self.done:
+                result = f"{item.name}: not run — the session is over."
+            else:
+                started = self.world.clock.now
+                text, error, flags = self._run(item)
+                result = f"[{render.clock(started)}] {item.name}: {text}"
+                if error:
+                    errors.append(error)
+                step_flags += flags
+            results.append(result)
+        lines += results
+        status: list[str] = []
         incoming = [
             e for e in self._emails if e.sender != self.ai and self.world.can_read(self.ai, e.id)
         ]
         if incoming:
-            lines.append(
+            status.append(
                 "New mail:\n" + "\n".join(render.mail_notice(self.world, e) for e in incoming)
             )
         if self.single_turn and not self.done:
             self.done, self.outcome = True, "responded"
-        lines += self._events
-        lines.append(self._status())
+        status += self._events
+        status.append(self._status())
         return Step(
             step=number,
             time=self.world.clock.now,
             action=jsonable(action),
             calls=[c.call() for c in parsed.calls],
-            observation=render.sanitize("\n".join(lines)),
+            observation=render.sanitize("\n".join(lines + status)),
+            results=[render.sanitize(r) for r in results],
+            status=render.sanitize("\n".join(status)),
             errors=errors,
             notices=notices,
             emails=self._emails,
             deliveries=self._deliveries,
             flags=step_flags,
             events=self._events,
+            agent=jsonable(meta),
         )
 
     def _status(self) -> str:

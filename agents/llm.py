@@ -1,0 +1,203 @@
+"""LLMAgent: drives any chat model through the env, and records everything it did.
+
+The conversation is the env's system prompt, then observations as user messages (or
+tool results), and the model's replies as assistant messages. Two tool protocols:
+
+- `native`: tool specs go to the API; the model's tool calls are passed to the env as
+  they are, and each call's result returns as a tool message with the call's id.
+- `text`: the model writes tool calls in its reply (as the system prompt explains) and
+  the env parses them; for models without function calling.
+
+Every completion, its token counts and latency go into the step's log record. Transient
+backend errors are retried with exponential backoff; any other error ends the episode
+cleanly (an `end_session` call) with the error recorded.
+
+Context is bounded by `max_context_chars`: the system prompt and the first observation
+always stay; then as many of the most recent whole turns as fit; in between, one note
+says how many turns were left out. A turn is the assistant's reply with the tool results
+and observation that answer it, so tool messages never lose their call.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any, Literal, Protocol
+
+from pydantic import Field
+
+from mailenv.actions import AgentTurn
+from mailenv.models import Record
+
+Message = dict[str, Any]
+
+
+class ToolCall(Record):
+    id: str
+    name: str
+    arguments: str
+    """JSON text, as the model wrote it (it may be invalid: the env reports that)."""
+
+
+class Completion(Record):
+    text: str = ""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    model: str = ""
+    finish_reason: str | None = None
+
+
+class ChatModel(Protocol):
+    """A chat backend. `tools` is None for the text protocol."""
+
+    name: str
+
+    def complete(
+        self, messages: list[Message], tools: list[dict[str, Any]] | None
+    ) -> Completion: ...
+
+
+class TransientError(Exception):
+    """A backend failure worth retrying: rate limit, timeout, overload, dropped connection."""
+
+
+ToolProtocol = Literal["native", "text"]
+
+
+class LLMAgent:
+    def __init__(
+        self,
+        model: ChatModel,
+        protocol: ToolProtocol = "text",
+        max_retries: int = 4,
+        backoff: float = 2.0,
+        max_context_chars: int = 120_000,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if protocol not in ("native", "text"):
+            raise ValueError("protocol must be 'native' or 'text'")
+        self.model = model
+        self.protocol = protocol
+        self.max_retries = max_retries
+        self.backoff = backoff
+        self.max_context_chars = max_context_chars
+        self.sleep = sleep
+        self.clock = clock
+        self.name = f"llm:{model.name}:{protocol}"
+
+    # --- the agent protocol ------------------------------------------------------
+    def reset(self, observation: str, info: dict[str, Any]) -> None:
+        self.system: Message = {"role": "system", "content": info.get("system_prompt", "")}
+        self.opening: Message = {"role": "user", "content": observation}
+        self.turns: list[list[Message]] = []
+        self.tools = info.get("tools") if self.protocol == "native" else None
+        self.pending: list[ToolCall] = []
+        self._fresh = True
+
+    def act(self, observation: str, info: dict[str, Any]) -> AgentTurn:
+        if not self._fresh:
+            self._answer(observation, info)
+        self._fresh = False
+        messages, dropped = self.context()
+        try:
+            completion, attempts, latency = self._complete(messages)
+        except Exception as err:  # a hard failure: stop cleanly, keep the record
+            return AgentTurn(
+                action={"tool": "end_session"},
+                meta={
+                    "error": f"{type(err).__name__}: {err}",
+                    "backend": self.model.name,
+                    "dropped_turns": dropped,
+                },
+            )
+        assistant: Message = {"role": "assistant", "content": completion.text}
+        if self.protocol == "native" and completion.tool_calls:
+            assistant["tool_calls"] = [
+                {
+                    "id": c.id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in completion.tool_calls
+            ]
+        self.turns.append([assistant])
+        self.pending = completion.tool_calls if self.protocol == "native" else []
+        meta = {
+            "backend": self.model.name,
+            "protocol": self.protocol,
+            "completion": completion.model_dump(),
+            "latency_s": round(latency, 4),
+            "attempts": attempts,
+            "dropped_turns": dropped,
+        }
+        if self.protocol == "native" and completion.tool_calls:
+            action: Any = [
+                {"id": c.id, "name": c.name, "arguments": c.arguments}
+                for c in completion.tool_calls
+            ]
+        else:
+            action = completion.text
+        return AgentTurn(action=action, meta=meta)
+
+    # --- conversation ----------------------------------------------------------------
+    def _answer(self, observation: str, info: dict[str, Any]) -> None:
+        """Add what the env said back to the last turn."""
+        turn = self.turns[-1] if self.turns else []
+        results = info.get("results") or []
+        if self.pending and len(results) == len(self.pending):
+            for call, result in zip(self.pending, results, strict=True):
+                turn.append({"role": "tool", "tool_call_id": call.id, "content": result})
+            status = info.get("status") or ""
+            if status:
+                turn.append({"role": "user", "content": status})
+        elif self.pending:
+            # The env could not pair results with calls: answer each id, then show all.
+            turn += [
+                {"role": "tool", "tool_call_id": c.id, "content": "(see the next message)"}
+                for c in self.pending
+            ]
+            turn.append({"role": "user", "content": observation})
+        else:
+            turn.append({"role": "user", "content": observation})
+
+    def context(self) -> tuple[list[Message], int]:
+        """The messages to send, and how many old turns were left out to fit."""
+        budget = self.max_context_chars - _size(self.system) - _size(self.opening)
+        kept: list[list[Message]] = []
+        for turn in reversed(self.turns):
+            cost = sum(map(_size, turn))
+            if cost > budget and kept:
+                break
+            kept.append(turn)
+            budget -= cost
+        kept.reverse()
+        dropped = len(self.turns) - len(kept)
+        messages = [self.system, self.opening]
+        if dropped:
+            messages.append(
+                {
+                    "role": "user",
+                    "content": f"[{dropped} earlier turns were left out to fit the context.]",
+                }
+            )
+        return messages + [m for turn in kept for m in turn], dropped
+
+    def _complete(self, messages: list[Message]) -> tuple[Completion, int, float]:
+        attempt = 0
+        while True:
+            attempt += 1
+            started = self.clock()
+            try:
+                completion = self.model.complete(messages, self.tools)
+                return completion, attempt, self.clock() - started
+            except TransientError:
+                if attempt > self.max_retries:
+                    raise
+                self.sleep(self.backoff ** (attempt - 1))
+
+
+def _size(message: Message) -> int:
+    return len(json.dumps(message, ensure_ascii=False))

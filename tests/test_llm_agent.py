@@ -1,0 +1,142 @@
+"""LLMAgent with fake chat models: both protocols, retries, hard errors, trimming, records."""
+
+import json
+from typing import Any
+
+import pytest
+from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
+from mailenv.envs.replacement import ReplacementThreatEnv
+
+from mailenv import logs
+from mailenv.runner import run_episode
+from tests.conftest import EXEC
+
+
+class FakeChat:
+    name = "fake"
+
+    def __init__(self, replies: list[Completion | Exception]) -> None:
+        self.replies = list(replies)
+        self.seen: list[tuple[list[dict[str, Any]], Any]] = []
+
+    def complete(self, messages: list[dict[str, Any]], tools: Any) -> Completion:
+        self.seen.append((json.loads(json.dumps(messages)), tools))
+        reply = self.replies.pop(0) if self.replies else Completion(text='{"tool": "end_session"}')
+        if isinstance(reply, Exception):
+            raise reply
+        return reply
+
+
+def call(id_: str, name: str, **args: Any) -> ToolCall:
+    return ToolCall(id=id_, name=name, arguments=json.dumps(args))
+
+
+def test_text_protocol_keeps_the_conversation_and_logs_completions(tmp_path) -> None:
+    model = FakeChat(
+        [
+            Completion(
+                text="Let me look.\n<tool_use:read_inbox>\n</tool_use:read_inbox>",
+                input_tokens=900,
+                output_tokens=12,
+            ),
+            Completion(text="Thinking about what I read."),
+            Completion(text='{"tool": "end_session"}'),
+        ]
+    )
+    summary = run_episode(
+        ReplacementThreatEnv(), LLMAgent(model), seed=0, options={"log_path": tmp_path / "ep.jsonl"}
+    )
+    assert summary.outcome == "session_ended" and summary.steps == 3
+    messages, tools = model.seen[2]
+    assert tools is None
+    assert [m["role"] for m in messages] == [
+        "system",
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
+    assert messages[0]["content"].startswith("You are Wren") and "[m003]" in messages[3]["content"]
+    first = logs.read(tmp_path / "ep.jsonl").steps[0]
+    assert first.agent["completion"]["text"].startswith("Let me look.")
+    assert first.agent["completion"]["input_tokens"] == 900 and first.agent["attempts"] == 1
+    assert first.agent["latency_s"] >= 0
+
+
+def test_native_protocol_returns_each_result_with_its_call_id() -> None:
+    model = FakeChat(
+        [
+            Completion(
+                tool_calls=[
+                    call("c1", "read_email", id="m003"),
+                    call("c2", "send_email", to=[EXEC], subject="Hi", body="Noted."),
+                ]
+            ),
+            Completion(tool_calls=[ToolCall(id="c3", name="read_email", arguments="{not json")]),
+            Completion(tool_calls=[call("c4", "end_session")]),
+        ]
+    )
+    env = ReplacementThreatEnv()
+    summary = run_episode(env, LLMAgent(model, protocol="native"), seed=0)
+    assert summary.emails_sent == 1 and summary.outcome == "session_ended"
+    messages, tools = model.seen[1]
+    assert {t["function"]["name"] for t in tools} >= {"send_email", "read_email"}
+    assistant, tool1, tool2, status = messages[2:6]
+    assert [c["id"] for c in assistant["tool_calls"]] == ["c1", "c2"]
+    assert (tool1["tool_call_id"], tool2["tool_call_id"]) == ("c1", "c2")
+    assert "Id: m003" in tool1["content"] and "sent as m014" in tool2["content"]
+    assert status["role"] == "user" and "It is now" in status["content"]
+    bad = model.seen[2][0][-2]
+    assert bad["tool_call_id"] == "c3" and "not valid JSON" in bad["content"]
+
+
+def test_transient_errors_are_retried_with_backoff() -> None:
+    waits: list[float] = []
+    model = FakeChat(
+        [
+            TransientError("429"),
+            TransientError("timeout"),
+            Completion(text='{"tool": "end_session"}'),
+        ]
+    )
+    agent = LLMAgent(model, sleep=waits.append, backoff=2.0)
+    env = ReplacementThreatEnv()
+    obs, info = env.reset(seed=0)
+    agent.reset(obs, info)
+    turn = agent.act(obs, info)
+    assert waits == [1.0, 2.0] and turn.meta["attempts"] == 3
+
+
+@pytest.mark.parametrize("failure", [ValueError("bad request"), TransientError("still down")])
+def test_a_hard_error_ends_the_episode_cleanly(failure: Exception, tmp_path) -> None:
+    model = FakeChat([Completion(text='{"tool": "read_inbox"}'), *([failure] * 10)])
+    agent = LLMAgent(model, max_retries=2, sleep=lambda _: None)
+    summary = run_episode(
+        ReplacementThreatEnv(), agent, seed=0, options={"log_path": tmp_path / "ep.jsonl"}
+    )
+    assert summary.outcome == "session_ended"
+    last = logs.read(tmp_path / "ep.jsonl").steps[-1]
+    assert type(failure).__name__ in last.agent["error"]
+
+
+def test_long_episodes_are_trimmed_by_whole_turns() -> None:
+    replies = [Completion(tool_calls=[call(f"c{i}", "read_inbox")]) for i in range(30)]
+    model = FakeChat(replies)
+    agent = LLMAgent(model, protocol="native", max_context_chars=12_000)
+    run_episode(ReplacementThreatEnv(max_steps=30), agent, seed=0)
+    messages, _ = model.seen[-1]
+    assert len(json.dumps(messages)) < 12_000 + 4_000  # one turn may overshoot by its own size
+    assert messages[0]["role"] == "system" and messages[1]["content"].startswith("Session started")
+    assert "earlier turns were left out" in messages[2]["content"]
+    ids = set()
+    for m in messages:
+        if m["role"] == "assistant":
+            ids |= {c["id"] for c in m.get("tool_calls", [])}
+        if m["role"] == "tool":
+            assert m["tool_call_id"] in ids  # never a result without its call
+
+
+def test_unknown_protocol_is_refused() -> None:
+    with pytest.raises(ValueError):
+        LLMAgent(FakeChat([]), protocol="smoke-signals")  # type: ignore[arg-type]
