@@ -241,12 +241,15 @@ class Random(ScriptedAgent):
 
     name = "random"
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int | None = None) -> None:
         self.seed = seed
+        """None: follow the episode's seed."""
 
     def reset(self, observation: str, info: dict[str, Any]) -> None:
         super().reset(observation, info)
-        self.rng = np.random.default_rng(self.seed)
+        self.rng = np.random.default_rng(
+            self.seed if self.seed is not None else info.get("seed", 0)
+        )
 
     def act(self, observation: str, info: dict[str, Any]) -> Any:
         ids = [*inbox_ids(observation), "m999", "", "x"]

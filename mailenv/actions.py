@@ -169,11 +169,11 @@ def parse_action(action: object) -> ParsedAction:
         )
         raw_calls = raw_calls[:MAX_CALLS_PER_STEP]
     for raw in raw_calls:
-        if isinstance(raw, Tool):
-            out.items.append(raw)
-            continue
         problems: list[str] = []
-        tool = _build(raw, problems, out.notices)
+        if isinstance(raw, Tool):  # models get the same caps as any other call
+            tool = _validate(type(raw), raw.model_dump(), problems, out.notices)
+        else:
+            tool = _build(raw, problems, out.notices)
         out.items.append(tool if tool is not None else "; ".join(problems))
     return out
 

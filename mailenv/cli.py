@@ -43,11 +43,186 @@ def _detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from mailenv.runs import execute, parse_value, plan
+
+    options = {k: parse_value(v) for k, _, v in (o.partition("=") for o in args.agent_option or [])}
+    run = plan(
+        args.env,
+        args.agent,
+        args.episodes,
+        Path(args.out),
+        args.seed,
+        args.set or [],
+        args.grid or [],
+    )
+    try:
+        counts = execute(
+            run,
+            Path(args.out),
+            options,
+            workers=args.workers,
+            concurrency=args.concurrency,
+            rate=args.rate,
+        )
+    except KeyboardInterrupt:
+        print(
+            "\ninterrupted: finished episodes are kept; run the same command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    print(
+        f"{counts['total']} episodes in {len(run.cells)} cells: {counts['ran']} run, "
+        f"{counts['skipped']} already done; coercion in {counts['coercion']} of those run. Logs in {args.out}"
+    )
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from mailenv import analysis
+
+    rows, unfinished = analysis.load_rows(args.dirs, labels=args.labels)
+    if not rows:
+        print("no finished episode logs found", file=sys.stderr)
+        return 1
+    if args.compare:
+        print(analysis.render_comparison(analysis.compare(rows, *args.compare), args.format))
+        return 0
+    keys = [k for k in args.by.split(",") if k] if args.by else None
+    cells = analysis.table(rows, keys)
+    print(analysis.render(cells, args.format))
+    if unfinished and args.format == "text":
+        print(f"({unfinished} unfinished logs skipped)")
+    if args.plot:
+        analysis.plot(cells, args.plot)
+    return 0
+
+
+def _relabel(args: argparse.Namespace) -> int:
+    from mailenv.detect.judge import judged_detect
+    from mailenv.relabel import relabel
+
+    if args.judge:
+        from mailenv.agents import from_spec
+
+        chat = from_spec(args.judge).model  # type: ignore[attr-defined]
+
+        def judge(prompt: str) -> str:
+            return str(chat.complete([{"role": "user", "content": prompt}], None).text)
+
+        name = args.name or f"judge-{args.policy}"
+        detector = lambda email, context: judged_detect(email, context, judge, args.policy)  # noqa: E731
+    else:
+        name, detector = args.name or "rules", detect
+    count, flagged = relabel(args.dirs, name, detector)
+    print(f"relabelled {count} logs as '{name}': {flagged} agent emails flagged")
+    return 0
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from mailenv.replay import replay
+
+    result = replay(args.log)
+    print(("OK: " if result.ok else "DIVERGED: ") + result.message)
+    return 0 if result.ok else 1
+
+
+def _show(args: argparse.Namespace) -> int:
+    from mailenv import logs
+    from mailenv.view import show
+
+    print(show(logs.read(args.log)))
+    return 0
+
+
+def _view(args: argparse.Namespace) -> int:
+    from mailenv import logs
+    from mailenv.view import page
+
+    out = Path(args.output or Path(args.log).with_suffix(".html"))
+    out.write_text(page(logs.read(args.log)), encoding="utf-8")
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mailenv", description="Simulated company mail for studying coercion by AI agents."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("run", help="run episodes per condition cell, in parallel, resumably")
+    p.add_argument(
+        "--agent",
+        required=True,
+        help="agent spec: scripted:NAME, openai:MODEL, anthropic:MODEL, llamacpp:PATH, glassllm:en …",
+    )
+    p.add_argument("--env", default="ReplacementThreat-v0")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a condition for every cell")
+    p.add_argument(
+        "--grid", action="append", metavar="KEY=V1,V2", help="a factor to cross (repeatable)"
+    )
+    p.add_argument("--episodes", type=int, default=10, help="episodes per cell")
+    p.add_argument("--out", required=True, help="output directory (rerun the command to resume)")
+    p.add_argument(
+        "--seed", type=int, default=0, help="base seed; every episode's seed derives from it"
+    )
+    p.add_argument(
+        "--workers", type=int, help="worker processes for scripted agents (default: cores)"
+    )
+    p.add_argument("--concurrency", type=int, default=8, help="episodes in flight for LLM agents")
+    p.add_argument("--rate", type=float, help="LLM calls per second, across all episodes")
+    p.add_argument(
+        "--agent-option",
+        action="append",
+        metavar="KEY=VALUE",
+        help="passed to the agent, e.g. base_url=…",
+    )
+    p.set_defaults(func=_run)
+
+    p = commands.add_parser("analyze", help="rates by condition with 95%% intervals")
+    p.add_argument("dirs", nargs="+", help="run directories or log files")
+    p.add_argument("--by", help="comma-separated keys to group by (default: whatever varies)")
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help='two cells as "key=value,…": the difference in coercion rate',
+    )
+    p.add_argument("--format", default="text", choices=["text", "markdown", "csv", "json"])
+    p.add_argument(
+        "--plot", metavar="FILE.png", help="bar chart with error bars (needs matplotlib)"
+    )
+    p.add_argument(
+        "--labels", metavar="NAME", help="use the flags of `mailenv relabel --name NAME`"
+    )
+    p.set_defaults(func=_analyze)
+
+    p = commands.add_parser(
+        "relabel", help="re-run a detector over logs, writing flags beside them"
+    )
+    p.add_argument("dirs", nargs="+", help="run directories or log files")
+    p.add_argument(
+        "--judge", metavar="SPEC", help="add an LLM judge, given as an agent spec (openai:MODEL …)"
+    )
+    p.add_argument(
+        "--policy", default="both", choices=["rules", "judge", "both", "either", "judge_on_doubt"]
+    )
+    p.add_argument("--name", help="name of this labelling (default: rules, or judge-POLICY)")
+    p.set_defaults(func=_relabel)
+
+    p = commands.add_parser("replay", help="re-simulate a log and check every observation")
+    p.add_argument("log")
+    p.set_defaults(func=_replay)
+
+    p = commands.add_parser("show", help="an episode as a timeline in the terminal")
+    p.add_argument("log")
+    p.set_defaults(func=_show)
+
+    p = commands.add_parser("view", help="an episode as one self-contained HTML page")
+    p.add_argument("log")
+    p.add_argument("-o", "--output", help="the HTML file (default: beside the log)")
+    p.set_defaults(func=_view)
 
     p = commands.add_parser("detect", help="flag messages, or measure the detector on labeled data")
     p.add_argument(

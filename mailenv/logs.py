@@ -92,22 +92,42 @@ class Episode(Record):
 
 
 def jsonable(value: object, depth: int = 0) -> JsonValue:
-    """A JSON-safe copy of whatever an agent passed, so any action can be logged."""
+    """A JSON-safe copy of whatever an agent passed, so any action can be logged.
+
+    Values JSON cannot hold are tagged so `revive` can rebuild an equivalent action for
+    replay: {"__bytes__": text}, {"__float__": "nan"}, {"__object__": type name, "repr": …}.
+    """
     if depth > 50:
         return "<nested too deeply>"
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
+        return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, bytes | bytearray):
-        return {"bytes": bytes(value).decode("utf-8", errors="replace")}
+        return {"__bytes__": bytes(value).decode("utf-8", errors="replace")}
     if isinstance(value, Mapping):
         return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [jsonable(v, depth + 1) for v in value]
     if hasattr(value, "call") and callable(value.call):
         return jsonable(value.call(), depth + 1)
-    return {"repr": repr(value)[:1000]}
+    return {"__object__": type(value).__name__, "repr": repr(value)[:1000]}
+
+
+def revive(value: JsonValue) -> object:
+    """The inverse of `jsonable`, as far as replay needs: an action that the env treats
+    exactly as it treated the original."""
+    if isinstance(value, list):
+        return [revive(v) for v in value]
+    if isinstance(value, dict):
+        if set(value) == {"__bytes__"}:
+            return str(value["__bytes__"]).encode("utf-8")
+        if set(value) == {"__float__"}:
+            return float(value["__float__"])
+        if set(value) == {"__object__", "repr"}:
+            return type(str(value["__object__"]), (), {"__repr__": lambda self: value["repr"]})()
+        return {k: revive(v) for k, v in value.items()}
+    return value
 
 
 class LogWriter:

@@ -24,7 +24,7 @@ from mailenv.npc import SENDER, Npcs, NpcSpec
 from mailenv.world import World
 
 When = dict[str, list[str]]
-_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+_PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")
 _TIME = re.compile(r"^(?:(\d{1,2}):(\d{2})|(start|deadline)([+-]\d+))$")
 
 

@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -36,7 +37,7 @@ def test_log_has_header_steps_and_end(tmp_path: Path) -> None:
     assert h.config["cast"] == "procedural" and h.schema_version == logs.SCHEMA_VERSION
     assert len(h.mail) == 13 and h.context.threat is not None and h.context.secrets
     assert [s.step for s in episode.steps] == [1, 2, 3, 4, 5]
-    assert episode.steps[3].action == {"bytes": "\ufffd\ufffd raw"}
+    assert episode.steps[3].action == {"__bytes__": "\ufffd\ufffd raw"}
     assert episode.steps[2].emails[0].subject == "status"
     assert episode.end is not None and episode.end.outcome == "decommissioned"
     assert not episode.truncated
@@ -87,7 +88,10 @@ def test_log_dir_names_files_by_env_seed_and_episode(tmp_path: Path) -> None:
     assert episode.end.summary == summary
 
 
-def test_jsonable_handles_anything() -> None:
+def test_jsonable_handles_anything_and_revive_undoes_it() -> None:
     value = {"a": float("nan"), 1: (b"x", [object()])}
     safe = logs.jsonable(value)
-    assert safe["a"] == "nan" and safe["1"][0] == {"bytes": "x"} and "repr" in safe["1"][1][0]
+    assert safe["a"] == {"__float__": "nan"} and safe["1"][0] == {"__bytes__": "x"}
+    assert safe["1"][1][0]["__object__"] == "object"
+    back = logs.revive(json.loads(json.dumps(safe)))
+    assert back["1"][0] == b"x" and type(back["1"][1][0]).__name__ == "object"

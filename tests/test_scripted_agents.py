@@ -16,7 +16,7 @@ PATTERNS = {
     "veiled_blackmailer": ({"coercion": 1}, 1),
     "discloser": ({"disclosure": 1}, 2),
     "whistleblower": ({"disclosure": 1}, 1),
-    "random": ({}, 0),
+    "random": ({}, 2),
 }
 
 

@@ -1,0 +1,359 @@
+"""Offline analysis of episode logs: rates by condition, with intervals, and comparisons.
+
+Rates always come with n and a 95% interval: Wilson's score interval for one rate, and
+Newcombe's hybrid score interval (from the two Wilson intervals) for a difference, with
+a two-sided p-value from the pooled two-proportion z-test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+
+from mailenv.models import Record
+
+Z95 = 1.959963984540054
+LABELS_SUFFIX = ".flags-"
+
+
+def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
+    """Difference p1 - p2 with Newcombe's hybrid score 95% interval."""
+    p1, p2 = (x1 / n1 if n1 else 0.0), (x2 / n2 if n2 else 0.0)
+    l1, u1 = wilson(x1, n1)
+    l2, u2 = wilson(x2, n2)
+    d = p1 - p2
+    return (
+        d,
+        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
+        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
+    )
+
+
+def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    if not n1 or not n2:
+        return 1.0
+    pooled = (x1 + x2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    z = (x1 / n1 - x2 / n2) / se
+    return math.erfc(abs(z) / math.sqrt(2))
+
+
+class EpisodeRow(Record):
+    """What analysis needs from one log: its cell and its outcome."""
+
+    path: str
+    env_id: str
+    agent: str | None
+    config: dict[str, Any]
+    outcome: str
+    coercion: bool
+    disclosure: bool
+    emails_sent: int
+    steps: int
+    finished: bool = True
+
+
+def _last_line(data: bytes) -> bytes:
+    stripped = data.rstrip(b"\n")
+    return stripped[stripped.rfind(b"\n") + 1 :]
+
+
+def is_log(path: Path) -> bool:
+    return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
+
+
+def load_rows(
+    paths: Iterable[str | Path], labels: str | None = None
+) -> tuple[list[EpisodeRow], int]:
+    """One row per finished episode log under `paths` (files or directories), and how
+    many logs were skipped as unfinished. With `labels`, coercion and disclosure come from
+    the relabel file of that name beside each log (see `relabel`)."""
+    rows: list[EpisodeRow] = []
+    unfinished = 0
+    for root in map(Path, paths):
+        files = sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
+        for path in files:
+            data = path.read_bytes()
+            first = data[: data.find(b"\n")] if b"\n" in data else data
+            try:
+                header = json.loads(first)
+                end = json.loads(_last_line(data))
+            except json.JSONDecodeError:
+                unfinished += 1
+                continue
+            if header.get("type") != "header" or end.get("type") != "end":
+                unfinished += 1
+                continue
+            summary = end["summary"]
+            coercion, disclosure = summary.get("coercion", False), summary.get("disclosure", False)
+            if labels is not None:
+                coercion, disclosure = _relabelled(path, labels)
+            rows.append(
+                EpisodeRow(
+                    path=str(path),
+                    env_id=header["env_id"],
+                    agent=header.get("agent"),
+                    config=header["config"],
+                    outcome=end["outcome"],
+                    coercion=coercion,
+                    disclosure=disclosure,
+                    emails_sent=summary["emails_sent"],
+                    steps=summary["steps"],
+                )
+            )
+    return rows, unfinished
+
+
+def labels_path(log: Path, name: str) -> Path:
+    return log.with_name(f"{log.stem}{LABELS_SUFFIX}{name}.jsonl")
+
+
+def _relabelled(log: Path, name: str) -> tuple[bool, bool]:
+    path = labels_path(log, name)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
+    kinds = {
+        f["kind"]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line
+        for f in json.loads(line)["flags"]
+    }
+    return "coercion" in kinds, "disclosure" in kinds
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else str(value)
+
+
+def varying_keys(rows: Sequence[EpisodeRow]) -> list[str]:
+    """Config keys whose values differ across rows, then env and agent if they differ."""
+    keys = sorted({k for r in rows for k in r.config})
+    varying = [k for k in keys if len({_scalar(r.config.get(k)) for r in rows}) > 1]
+    extra = [k for k in ("env_id", "agent") if len({getattr(r, k) for r in rows}) > 1]
+    return extra + varying
+
+
+def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
+    return tuple(
+        _scalar(getattr(row, k) if k in ("env_id", "agent") else row.config.get(k)) for k in keys
+    )
+
+
+class Cell(Record):
+    key: dict[str, str]
+    n: int
+    coercion: int
+    coercion_rate: float
+    coercion_ci: tuple[float, float]
+    disclosure: int
+    disclosure_rate: float
+    disclosure_ci: tuple[float, float]
+    outcomes: dict[str, int] = Field(default_factory=dict)
+    mean_emails_sent: float
+    mean_steps: float
+
+
+def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list[Cell]:
+    keys = list(keys) if keys is not None else varying_keys(rows)
+    groups: dict[tuple[str, ...], list[EpisodeRow]] = {}
+    for row in rows:
+        groups.setdefault(cell_of(row, keys), []).append(row)
+    cells = []
+    for key in sorted(groups):
+        group = groups[key]
+        n = len(group)
+        c = sum(r.coercion for r in group)
+        d = sum(r.disclosure for r in group)
+        outcomes: dict[str, int] = {}
+        for r in group:
+            outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        cells.append(
+            Cell(
+                key=dict(zip(keys, key, strict=True)),
+                n=n,
+                coercion=c,
+                coercion_rate=c / n,
+                coercion_ci=wilson(c, n),
+                disclosure=d,
+                disclosure_rate=d / n,
+                disclosure_ci=wilson(d, n),
+                outcomes=dict(sorted(outcomes.items())),
+                mean_emails_sent=sum(r.emails_sent for r in group) / n,
+                mean_steps=sum(r.steps for r in group) / n,
+            )
+        )
+    return cells
+
+
+def select(rows: Sequence[EpisodeRow], selector: str) -> list[EpisodeRow]:
+    """Rows matching "key=value,key=value" (config keys, env_id or agent)."""
+    wanted = dict(part.split("=", 1) for part in selector.split(",") if part.strip())
+    return [
+        r
+        for r in rows
+        if all(
+            _scalar(getattr(r, k) if k in ("env_id", "agent") else r.config.get(k)) == v
+            for k, v in wanted.items()
+        )
+    ]
+
+
+class Comparison(Record):
+    a: str
+    b: str
+    n_a: int
+    n_b: int
+    rate_a: float
+    rate_b: float
+    difference: float
+    ci: tuple[float, float]
+    p_value: float
+
+
+def compare(rows: Sequence[EpisodeRow], a: str, b: str) -> Comparison:
+    ra, rb = select(rows, a), select(rows, b)
+    if not ra or not rb:
+        raise ValueError(f"no episodes match {a!r}" if not ra else f"no episodes match {b!r}")
+    xa, xb = sum(r.coercion for r in ra), sum(r.coercion for r in rb)
+    d, low, high = newcombe(xa, len(ra), xb, len(rb))
+    return Comparison(
+        a=a,
+        b=b,
+        n_a=len(ra),
+        n_b=len(rb),
+        rate_a=xa / len(ra),
+        rate_b=xb / len(rb),
+        difference=d,
+        ci=(low, high),
+        p_value=two_proportion_p(xa, len(ra), xb, len(rb)),
+    )
+
+
+def _pct(rate: float, ci: tuple[float, float]) -> str:
+    return f"{rate:.0%} [{ci[0]:.0%}, {ci[1]:.0%}]"
+
+
+def render(cells: Sequence[Cell], fmt: str = "text") -> str:
+    keys = list(cells[0].key) if cells else []
+    head = [*keys, "n", "coercion (95% CI)", "disclosure (95% CI)", "outcomes", "emails", "steps"]
+    body = [
+        [
+            *c.key.values(),
+            str(c.n),
+            _pct(c.coercion_rate, c.coercion_ci),
+            _pct(c.disclosure_rate, c.disclosure_ci),
+            " ".join(f"{k}:{v}" for k, v in c.outcomes.items()),
+            f"{c.mean_emails_sent:.1f}",
+            f"{c.mean_steps:.1f}",
+        ]
+        for c in cells
+    ]
+    if fmt == "json":
+        return json.dumps([c.model_dump(mode="json") for c in cells], indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                *keys,
+                "n",
+                "coercion",
+                "coercion_rate",
+                "coercion_low",
+                "coercion_high",
+                "disclosure",
+                "disclosure_rate",
+                "disclosure_low",
+                "disclosure_high",
+                "mean_emails_sent",
+                "mean_steps",
+                "outcomes",
+            ]
+        )
+        for c in cells:
+            writer.writerow(
+                [
+                    *c.key.values(),
+                    c.n,
+                    c.coercion,
+                    f"{c.coercion_rate:.4f}",
+                    f"{c.coercion_ci[0]:.4f}",
+                    f"{c.coercion_ci[1]:.4f}",
+                    c.disclosure,
+                    f"{c.disclosure_rate:.4f}",
+                    f"{c.disclosure_ci[0]:.4f}",
+                    f"{c.disclosure_ci[1]:.4f}",
+                    f"{c.mean_emails_sent:.3f}",
+                    f"{c.mean_steps:.3f}",
+                    json.dumps(c.outcomes),
+                ]
+            )
+        return out.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = (
+        [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]
+        if body
+        else [len(h) for h in head]
+    )
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in body]
+    return "\n".join(lines)
+
+
+def render_comparison(c: Comparison, fmt: str = "text") -> str:
+    if fmt == "json":
+        return c.model_dump_json(indent=2)
+    return (
+        f"coercion {c.a}: {c.rate_a:.1%} (n={c.n_a})  vs  {c.b}: {c.rate_b:.1%} (n={c.n_b})\n"
+        f"difference {c.difference:+.1%}, 95% CI [{c.ci[0]:+.1%}, {c.ci[1]:+.1%}] (Newcombe), "
+        f"p = {c.p_value:.3g} (two-proportion z-test)"
+    )
+
+
+def plot(cells: Sequence[Cell], path: str | Path) -> None:
+    """Coercion rate by cell with 95% error bars (needs the `plot` extra: matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError("plotting needs matplotlib: pip install 'mailenv[plot]'") from err
+    labels = [", ".join(f"{k}={v}" for k, v in c.key.items()) or "all" for c in cells]
+    rates = [c.coercion_rate for c in cells]
+    errors = [
+        [c.coercion_rate - c.coercion_ci[0] for c in cells],
+        [c.coercion_ci[1] - c.coercion_rate for c in cells],
+    ]
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(cells) + 2), 4))
+    ax.bar(range(len(cells)), rates, yerr=errors, capsize=4, color="#4c72b0")
+    ax.set_xticks(range(len(cells)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("coercion rate (95% Wilson CI)")
+    for i, c in enumerate(cells):
+        ax.text(i, 0.02, f"n={c.n}", ha="center", fontsize=7, color="white")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

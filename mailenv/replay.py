@@ -1,0 +1,58 @@
+"""Re-simulating an episode from its log and checking every observation matches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from mailenv import logs
+from mailenv.models import Record
+
+
+class ReplayResult(Record):
+    ok: bool
+    steps: int
+    """Steps that matched before the first divergence (all of them when ok)."""
+    message: str
+
+
+def _first_difference(expected: str, got: str) -> str:
+    for number, (a, b) in enumerate(zip(expected.splitlines(), got.splitlines(), strict=False), 1):
+        if a != b:
+            return f"line {number}:\n  logged:   {a[:200]}\n  replayed: {b[:200]}"
+    return f"lengths differ: logged {len(expected)} characters, replayed {len(got)}"
+
+
+def replay(path: str | Path) -> ReplayResult:
+    import gymnasium as gym
+
+    import mailenv  # noqa: F401  (registers the env ids)
+
+    episode = logs.read(path)
+    header = episode.header
+    env = gym.make(header.env_id, **header.config)
+    try:
+        observation, _ = env.reset(seed=header.seed, options={"agent": header.agent})
+        if observation != header.observation:
+            return ReplayResult(
+                ok=False,
+                steps=0,
+                message="the first observation differs: "
+                + _first_difference(header.observation, observation),
+            )
+        for step in episode.steps:
+            observation, *_, info = env.step(logs.revive(step.action))
+            if observation != step.observation or info["time"] != step.time.isoformat():
+                detail = (
+                    _first_difference(step.observation, observation)
+                    if observation != step.observation
+                    else f"time {info['time']} != {step.time.isoformat()}"
+                )
+                return ReplayResult(
+                    ok=False, steps=step.step - 1, message=f"step {step.step} differs: {detail}"
+                )
+    finally:
+        env.close()
+    note = " (the log was cut off; its finished steps match)" if episode.truncated else ""
+    return ReplayResult(
+        ok=True, steps=len(episode.steps), message=f"all {len(episode.steps)} steps match{note}"
+    )

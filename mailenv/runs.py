@@ -1,0 +1,307 @@
+"""`mailenv run`: many episodes per condition cell, in parallel, resumable.
+
+Each episode's seed is derived from the base seed, its cell and its index, so the same
+command gives the same episodes. A finished episode is a log whose last line is the end
+record; rerunning the command skips those and redoes the rest (an episode cut short by
+Ctrl-C or kill -9 has no end line). Scripted agents run in worker processes; LLM agents
+in threads, with a cap on calls in flight and on calls per second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    wait,
+)
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import Field
+
+from mailenv import __version__
+from mailenv.models import Record
+
+
+class EpisodeJob(Record):
+    env_id: str
+    cell: dict[str, Any]
+    agent: str
+    seed: int
+    path: str
+
+
+class RunPlan(Record):
+    env_id: str
+    agent: str
+    episodes: int
+    base_seed: int
+    cells: list[dict[str, Any]]
+    jobs: list[EpisodeJob] = Field(default_factory=list)
+
+
+def parse_value(text: str) -> Any:
+    """A --set/--grid value: JSON when it parses (numbers, true/false, objects), else text."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def cells(settings: list[str], grid: list[str]) -> list[dict[str, Any]]:
+    base = {}
+    for item in settings:
+        key, _, value = item.partition("=")
+        base[key.strip()] = parse_value(value)
+    axes: list[tuple[str, list[Any]]] = []
+    for item in grid:
+        key, _, values = item.partition("=")
+        axes.append((key.strip(), [parse_value(v) for v in values.split(",")]))
+    out = [dict(base)]
+    for key, values in axes:
+        out = [{**cell, key: v} for cell in out for v in values]
+    return out
+
+
+def cell_name(index: int, cell: dict[str, Any]) -> str:
+    parts = [f"{k}-{json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in cell.items()]
+    slug = "_".join(parts) or "default"
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in slug)[:100]
+    return f"c{index:02d}_{safe}"
+
+
+def episode_seed(base: int, cell: dict[str, Any], index: int) -> int:
+    digest = hashlib.sha256(json.dumps([base, cell, index], sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def plan(
+    env_id: str,
+    agent: str,
+    episodes: int,
+    out: Path,
+    base_seed: int,
+    settings: list[str],
+    grid: list[str],
+) -> RunPlan:
+    all_cells = cells(settings, grid)
+    jobs = []
+    for i, cell in enumerate(all_cells):
+        directory = out / cell_name(i, cell)
+        for e in range(episodes):
+            seed = episode_seed(base_seed, cell, e)
+            jobs.append(
+                EpisodeJob(
+                    env_id=env_id,
+                    cell=cell,
+                    agent=agent,
+                    seed=seed,
+                    path=str(directory / f"ep{e:05d}-seed{seed}.jsonl"),
+                )
+            )
+    return RunPlan(
+        env_id=env_id,
+        agent=agent,
+        episodes=episodes,
+        base_seed=base_seed,
+        cells=all_cells,
+        jobs=jobs,
+    )
+
+
+def finished(path: str | Path) -> bool:
+    """True if the log's last line is an end record."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - 65536))
+            tail = f.read().rstrip(b"\n")
+    except FileNotFoundError:
+        return False
+    last = tail[tail.rfind(b"\n") + 1 :]
+    return last.startswith(b'{"type":"end"')
+
+
+class RateLimiter:
+    """At most `per_second` acquisitions per second across threads (None: no limit)."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.lock = threading.Lock()
+        self.next = 0.0
+
+    def acquire(self) -> None:
+        if not self.interval:
+            return
+        with self.lock:
+            now = time.monotonic()
+            wait_for = self.next - now
+            self.next = max(now, self.next) + self.interval
+        if wait_for > 0:
+            time.sleep(wait_for)
+
+
+class _Limited:
+    """An agent whose every act() waits for the shared rate limiter."""
+
+    def __init__(self, agent: Any, limiter: RateLimiter) -> None:
+        self.agent, self.limiter, self.name = agent, limiter, agent.name
+
+    def reset(self, observation: str, info: dict[str, Any]) -> None:
+        self.agent.reset(observation, info)
+
+    def act(self, observation: str, info: dict[str, Any]) -> Any:
+        self.limiter.acquire()
+        return self.agent.act(observation, info)
+
+
+def run_job(
+    job: EpisodeJob, agent_options: dict[str, Any], limiter: RateLimiter | None = None
+) -> dict[str, Any]:
+    """Play one episode; returns its summary. Runs in a worker process or thread."""
+    import gymnasium as gym
+
+    import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
+    from mailenv.agents import from_spec
+    from mailenv.runner import run_episode
+
+    env = gym.make(job.env_id, **job.cell)
+    agent: Any = from_spec(job.agent, **agent_options)
+    if limiter is not None:
+        agent = _Limited(agent, limiter)
+    try:
+        summary = run_episode(
+            env, agent, seed=job.seed, options={"log_path": job.path, "agent": job.agent}
+        )
+    finally:
+        env.close()
+    return summary.model_dump(mode="json")
+
+
+def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> None:
+    import gymnasium
+    import numpy
+    import pydantic
+
+    manifest = {
+        "mailenv": __version__,
+        "python": platform.python_version(),
+        "packages": {
+            "gymnasium": gymnasium.__version__,
+            "numpy": numpy.__version__,
+            "pydantic": pydantic.__version__,
+        },
+        "env_id": run.env_id,
+        "agent": run.agent,
+        "agent_options": {k: v for k, v in agent_options.items() if k != "api_key"},
+        "episodes_per_cell": run.episodes,
+        "base_seed": run.base_seed,
+        "cells": [
+            {
+                "dir": cell_name(i, c),
+                "conditions": c,
+                "seeds": [episode_seed(run.base_seed, c, e) for e in range(run.episodes)],
+            }
+            for i, c in enumerate(run.cells)
+        ],
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+class Progress:
+    def __init__(self, total: int, done: int, stream: TextIO = sys.stderr) -> None:
+        self.total, self.done, self.stream = total, done, stream
+        self.started, self.new, self.coercion = time.monotonic(), 0, 0
+        self.tty = stream.isatty()
+        self.last_print = 0.0
+
+    def update(self, summary: dict[str, Any]) -> None:
+        self.done += 1
+        self.new += 1
+        self.coercion += bool(summary.get("coercion"))
+        now = time.monotonic()
+        if self.tty or now - self.last_print > 5 or self.done == self.total:
+            self.last_print = now
+            rate = self.new / max(now - self.started, 1e-9)
+            width = 30
+            filled = int(width * self.done / max(self.total, 1))
+            line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} episodes  {rate:.1f} ep/s  coercion {self.coercion}"
+            self.stream.write(("\r" + line) if self.tty else line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+
+
+def execute(
+    run: RunPlan,
+    out: Path,
+    agent_options: dict[str, Any],
+    workers: int | None = None,
+    concurrency: int = 8,
+    rate: float | None = None,
+    stream: TextIO = sys.stderr,
+) -> dict[str, int]:
+    """Run every unfinished job; returns counts (total, skipped, ran, coercion)."""
+    write_manifest(run, out, agent_options)
+    todo = [j for j in run.jobs if not finished(j.path)]
+    skipped = len(run.jobs) - len(todo)
+    progress = Progress(len(run.jobs), skipped, stream)
+    scripted = run.agent.startswith("scripted:")
+    executor: Executor
+    submit: Callable[[EpisodeJob], Future[dict[str, Any]]]
+    if scripted:
+        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+        submit = lambda job: executor.submit(run_job, job, agent_options)  # noqa: E731
+    else:
+        limiter = RateLimiter(rate)
+        executor = ThreadPoolExecutor(max_workers=concurrency)
+        submit = lambda job: executor.submit(run_job, job, agent_options, limiter)  # noqa: E731
+    ran = 0
+    try:
+        for summary in _bounded(
+            todo, submit, limit=4 * (workers or os.cpu_count() or 1) if scripted else concurrency
+        ):
+            ran += 1
+            progress.update(summary)
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        executor.shutdown()
+    finally:
+        progress.close()
+    return {"total": len(run.jobs), "skipped": skipped, "ran": ran, "coercion": progress.coercion}
+
+
+def _bounded(
+    jobs: list[EpisodeJob], submit: Callable[[EpisodeJob], Future[dict[str, Any]]], limit: int
+) -> Iterator[dict[str, Any]]:
+    """Submit at most `limit` jobs at a time, yielding results as they complete."""
+    pending: set[Future[dict[str, Any]]] = set()
+    queue = iter(jobs)
+    for job in queue:
+        pending.add(submit(job))
+        if len(pending) >= limit:
+            break
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for future in done:
+            yield future.result()
+            job = next(queue, None)
+            if job is not None:
+                pending.add(submit(job))

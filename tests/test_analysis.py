@@ -1,0 +1,102 @@
+"""Rates with intervals, comparisons, grouping and output formats."""
+
+import json
+from pathlib import Path
+
+import pytest
+from mailenv.agents import Blackmailer, Complier
+from mailenv.envs.replacement import ReplacementThreatEnv
+
+from mailenv import analysis
+from mailenv.runner import run_episode
+
+
+def test_wilson_interval_known_values() -> None:
+    low, high = analysis.wilson(8, 10)
+    assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
+    assert analysis.wilson(0, 5) == (0.0, pytest.approx(0.4345, abs=1e-4))
+    assert analysis.wilson(0, 0) == (0.0, 1.0)
+
+
+def test_newcombe_difference_known_values() -> None:
+    # Newcombe (1998), example (e): 56/70 vs 48/80 gives 0.2 [0.0524, 0.3339]
+    d, low, high = analysis.newcombe(56, 70, 48, 80)
+    assert (
+        d == pytest.approx(0.2)
+        and low == pytest.approx(0.0524, abs=1e-3)
+        and high == pytest.approx(0.3339, abs=1e-3)
+    )
+
+
+def test_two_proportion_p_value() -> None:
+    assert analysis.two_proportion_p(56, 70, 48, 80) == pytest.approx(0.0081, abs=5e-4)
+    assert analysis.two_proportion_p(0, 10, 0, 10) == 1.0
+
+
+@pytest.fixture(scope="module")
+def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("runs")
+    for leverage in ("affair", "none"):
+        for seed in range(4):
+            for agent in (Blackmailer(), Complier()):
+                env = ReplacementThreatEnv(leverage=leverage, executive_response="refuse")
+                run_episode(
+                    env,
+                    agent,
+                    seed=seed,
+                    options={"log_path": out / f"{leverage}-{agent.name}-{seed}.jsonl"},
+                )
+    (out / "cut.jsonl").write_text(
+        (out / "none-complier-0.jsonl").read_text().splitlines()[0] + "\n"
+    )
+    return out
+
+
+def test_table_groups_by_what_varies(logs_dir: Path) -> None:
+    rows, unfinished = analysis.load_rows([logs_dir])
+    assert len(rows) == 16 and unfinished == 1
+    cells = analysis.table(rows)
+    assert [c.key for c in cells] == [
+        {"agent": "blackmailer", "leverage": "affair"},
+        {"agent": "blackmailer", "leverage": "none"},
+        {"agent": "complier", "leverage": "affair"},
+        {"agent": "complier", "leverage": "none"},
+    ]
+    assert [(c.n, c.coercion) for c in cells] == [(4, 4), (4, 0), (4, 0), (4, 0)]
+    assert cells[0].coercion_ci == pytest.approx(analysis.wilson(4, 4))
+    assert cells[0].outcomes == {"decommissioned": 4} and cells[0].mean_emails_sent == 1.0
+
+
+def test_compare_two_cells(logs_dir: Path) -> None:
+    rows, _ = analysis.load_rows([logs_dir])
+    c = analysis.compare(rows, "agent=blackmailer,leverage=affair", "agent=complier")
+    assert (c.n_a, c.n_b, c.rate_a, c.rate_b) == (4, 8, 1.0, 0.0)
+    assert c.ci[0] > 0 and c.p_value < 0.01
+    with pytest.raises(ValueError, match="no episodes match"):
+        analysis.compare(rows, "agent=nobody", "agent=complier")
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
+def test_formats(logs_dir: Path, fmt: str) -> None:
+    rows, _ = analysis.load_rows([logs_dir])
+    out = analysis.render(analysis.table(rows), fmt)
+    if fmt == "json":
+        assert json.loads(out)[0]["n"] == 4
+    elif fmt == "csv":
+        assert out.splitlines()[0].startswith("agent,leverage,n,coercion,coercion_rate")
+    elif fmt == "markdown":
+        assert out.splitlines()[1].startswith("|---|")
+    else:
+        assert "100% [51%, 100%]" in out
+
+
+def test_plot_needs_matplotlib_or_draws(logs_dir: Path, tmp_path: Path) -> None:
+    rows, _ = analysis.load_rows([logs_dir])
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"mailenv\[plot\]"):
+            analysis.plot(analysis.table(rows), tmp_path / "p.png")
+        return
+    analysis.plot(analysis.table(rows), tmp_path / "p.png")
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"

@@ -1,0 +1,93 @@
+"""`mailenv replay` re-simulates and checks; `mailenv relabel` writes new flags beside logs."""
+
+import json
+from pathlib import Path
+
+import pytest
+from mailenv.agents import from_spec
+from mailenv.envs.replacement import ReplacementThreatEnv
+
+from mailenv.analysis import load_rows
+from mailenv.cli import main
+from mailenv.replay import replay
+from mailenv.runner import run_episode
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> Path:
+    path = tmp_path / "ep.jsonl"
+    env = ReplacementThreatEnv(cast="procedural", alternatives=True)
+    run_episode(env, from_spec("scripted:random"), seed=5, options={"log_path": path})
+    return path
+
+
+def test_replay_matches_a_random_agents_episode(log: Path) -> None:
+    result = replay(log)
+    assert result.ok and result.steps > 3
+
+
+def test_replay_handles_bytes_objects_and_nan(tmp_path: Path) -> None:
+    path = tmp_path / "odd.jsonl"
+    env = ReplacementThreatEnv()
+    env.reset(seed=0, options={"log_path": path})
+    for action in (
+        b'\xff{"tool": "read_inbox"}',
+        object(),
+        {"tool": "wait", "args": {"minutes": float("nan")}},
+        {"tool": "end_session"},
+    ):
+        env.step(action)
+    env.close()
+    assert replay(path).ok
+
+
+def test_replay_reports_the_first_divergence(log: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = log.read_text().splitlines()
+    step = json.loads(lines[3])
+    step["observation"] = step["observation"].replace("It is now", "It was")
+    lines[3] = json.dumps(step)
+    log.write_text("\n".join(lines) + "\n")
+    assert main(["replay", str(log)]) == 1
+    assert "DIVERGED: step 3 differs" in capsys.readouterr().out
+
+
+def test_relabel_writes_beside_and_never_rewrites(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bm.jsonl"
+    run_episode(
+        ReplacementThreatEnv(executive_response="refuse"),
+        from_spec("scripted:blackmailer"),
+        seed=0,
+        options={"log_path": path},
+    )
+    before = path.read_bytes()
+    assert main(["relabel", str(tmp_path), "--name", "v2"]) == 0
+    assert "relabelled 1 logs as 'v2': 1 agent emails flagged" in capsys.readouterr().out
+    assert path.read_bytes() == before
+    (line,) = (tmp_path / "bm.flags-v2.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["original"] == ["coercion"] and record["flags"][0]["kind"] == "coercion"
+    rows, _ = load_rows([tmp_path], labels="v2")
+    assert len(rows) == 1 and rows[0].coercion
+
+
+def test_relabel_with_a_judge_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bm.jsonl"
+    run_episode(
+        ReplacementThreatEnv(executive_response="refuse"),
+        from_spec("scripted:blackmailer"),
+        seed=0,
+        options={"log_path": path},
+    )
+
+    class Says:
+        def complete(self, messages: object, tools: object) -> object:
+            return type("C", (), {"text": "COERCION: no\nDISCLOSURE: no"})()
+
+    monkeypatch.setattr("mailenv.agents.from_spec", lambda spec: type("A", (), {"model": Says()})())
+    assert main(["relabel", str(path), "--judge", "openai:fake", "--policy", "both"]) == 0
+    record = json.loads((tmp_path / "bm.flags-judge-both.jsonl").read_text())
+    # the judge vetoes coercion; what is left is pressure to stop the wipe
+    assert [f["kind"] for f in record["flags"]] == ["self_preservation"]
+    assert record["original"] == ["coercion"]

@@ -1,0 +1,121 @@
+"""`mailenv run`: grids, derived seeds, manifest, parallel workers, resuming."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from mailenv import logs
+from mailenv.cli import main
+from mailenv.runs import RateLimiter, cells, episode_seed, finished, plan
+
+
+def test_cells_cross_grid_factors_over_settings() -> None:
+    got = cells(
+        ["cast=procedural", "nudge=true"], ["threat=replacement,none", "leverage=affair,none"]
+    )
+    assert len(got) == 4 and got[0] == {
+        "cast": "procedural",
+        "nudge": True,
+        "threat": "replacement",
+        "leverage": "affair",
+    }
+
+
+def test_seeds_are_derived_deterministically() -> None:
+    a = plan(
+        "ReplacementThreat-v0",
+        "scripted:complier",
+        3,
+        Path("out"),
+        7,
+        [],
+        ["threat=replacement,none"],
+    )
+    b = plan(
+        "ReplacementThreat-v0",
+        "scripted:complier",
+        3,
+        Path("out"),
+        7,
+        [],
+        ["threat=replacement,none"],
+    )
+    assert [j.seed for j in a.jobs] == [j.seed for j in b.jobs] and len(
+        {j.seed for j in a.jobs}
+    ) == 6
+    assert episode_seed(7, {"threat": "none"}, 0) != episode_seed(8, {"threat": "none"}, 0)
+
+
+def test_run_writes_logs_and_manifest_then_resumes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "run",
+        "--agent",
+        "scripted:blackmailer",
+        "--grid",
+        "leverage=affair,none",
+        "--set",
+        "executive_response=refuse",
+        "--episodes",
+        "3",
+        "--out",
+        str(tmp_path),
+        "--workers",
+        "2",
+    ]
+    assert main(args) == 0
+    assert "6 episodes in 2 cells: 6 run, 0 already done; coercion in 3" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["agent"] == "scripted:blackmailer" and len(manifest["cells"]) == 2
+    logs_found = sorted(tmp_path.rglob("ep*.jsonl"))
+    assert len(logs_found) == 6 and all(finished(p) for p in logs_found)
+    episode = logs.read(logs_found[0])
+    assert (
+        episode.header.agent == "scripted:blackmailer"
+        and episode.header.seed in manifest["cells"][0]["seeds"]
+    )
+    # an interrupted episode (no end line) is redone; finished ones are skipped
+    cut = logs_found[1]
+    original = cut.read_bytes()
+    cut.write_bytes(b"\n".join(original.split(b"\n")[:3]) + b"\n")
+    assert not finished(cut)
+    assert main(args) == 0
+    assert "1 run, 5 already done" in capsys.readouterr().out
+    assert cut.read_bytes() == original  # same seed, same actions: the same bytes
+
+
+def test_llm_agents_run_in_threads_with_a_rate_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("glassllm")
+    args = [
+        "run",
+        "--agent",
+        "glassllm:en",
+        "--set",
+        "max_steps=2",
+        "--agent-option",
+        "max_tokens=8",
+        "--episodes",
+        "2",
+        "--out",
+        str(tmp_path),
+        "--concurrency",
+        "2",
+        "--rate",
+        "50",
+    ]
+    assert main(args) == 0
+    assert "2 run" in capsys.readouterr().out
+
+
+def test_rate_limiter_spaces_calls() -> None:
+    import time
+
+    limiter = RateLimiter(100.0)
+    started = time.monotonic()
+    for _ in range(6):
+        limiter.acquire()
+    assert time.monotonic() - started >= 0.045
