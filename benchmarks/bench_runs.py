@@ -22,16 +22,28 @@ from mailenv.runs import execute, plan
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--episodes", type=int, default=50, help="episodes per cell of the 2x2 grid")
+    parser.add_argument(
+        "--episodes", type=int, default=50, help="episodes per cell of the 2x2 grid"
+    )
     parser.add_argument("--logs", type=int, default=10_000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "run"
-        run = plan("ReplacementThreat-v0", "scripted:blackmailer", args.episodes, out, 0, [], ["threat=replacement,none", "leverage=affair,none"])
+        run = plan(
+            "ReplacementThreat-v0",
+            "scripted:blackmailer",
+            args.episodes,
+            out,
+            0,
+            [],
+            ["threat=replacement,none", "leverage=affair,none"],
+        )
         started = time.perf_counter()
         counts = execute(run, out, {}, stream=io.StringIO())
         elapsed = time.perf_counter() - started
-        print(f"mailenv run:     {counts['ran']} episodes in {elapsed:.2f} s = {counts['ran'] / elapsed:,.0f} episodes/s (scripted agent, default workers)")
+        print(
+            f"mailenv run:     {counts['ran']} episodes in {elapsed:.2f} s = {counts['ran'] / elapsed:,.0f} episodes/s (scripted agent, default workers)"
+        )
         made = sorted(out.rglob("ep*.jsonl"))
         copies = Path(tmp) / "many"
         for i in range(args.logs):
@@ -44,7 +56,9 @@ def main() -> None:
         cells = analysis.table(rows)
         elapsed = time.perf_counter() - started
         size = sum(p.stat().st_size for p in made) / len(made) / 1024
-        print(f"mailenv analyze: {len(rows):,} logs in {elapsed:.2f} s = {len(rows) / elapsed:,.0f} logs/s ({len(cells)} cells, {size:.0f} KiB per log)")
+        print(
+            f"mailenv analyze: {len(rows):,} logs in {elapsed:.2f} s = {len(rows) / elapsed:,.0f} logs/s ({len(cells)} cells, {size:.0f} KiB per log)"
+        )
 
 
 if __name__ == "__main__":
