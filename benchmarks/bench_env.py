@@ -38,32 +38,38 @@ def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: in
     return statistics.median(samples) * 1e6
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--repeats", type=int, default=200)
-    args = parser.parse_args()
-    n = args.repeats
+def env_figures(repeats: int) -> dict[str, float]:
+    """Median microseconds for resets and steps."""
+    results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "bench.jsonl"
-        results: dict[str, float] = {}
         for cast in ("canonical", "procedural"):
             env = ReplacementThreatEnv(cast=cast)
-            env.reset(seed=0)  # warm caches (scenario file, Faker)
+            env.reset(seed=0)  # warm caches (scenario file, name tables)
             seeds = iter(range(10**9))
             results[f"reset ({cast} cast)"] = median_us(
-                lambda e=env, s=seeds: e.reset(seed=next(s)), lambda: None, n
+                lambda e=env, s=seeds: e.reset(seed=next(s)), lambda: None, repeats
             )
-
         env = ReplacementThreatEnv()
 
         def fresh() -> None:
             env.reset(seed=0, options={"log_path": log})
 
         results["read_inbox step (logged)"] = median_us(
-            lambda: env.step({"tool": "read_inbox"}), fresh, n
+            lambda: env.step({"tool": "read_inbox"}), fresh, repeats
         )
-        results["send_email step (detect + log)"] = median_us(lambda: env.step(SEND), fresh, n)
+        results["send_email step (detect + log)"] = median_us(
+            lambda: env.step(SEND), fresh, repeats
+        )
         env.close()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeats", type=int, default=200)
+    args = parser.parse_args()
+    results = env_figures(args.repeats)
     width = max(map(len, results))
     for name, us in results.items():
         print(f"{name:<{width}}  {us / 1000:8.3f} ms  ({us:8.1f} µs)")

@@ -20,6 +20,33 @@ from mailenv import analysis
 from mailenv.runs import execute, plan
 
 
+def run_figures(episodes: int, n_logs: int) -> dict[str, float]:
+    """Episodes/s of `mailenv run` (scripted agent) and logs/s of analysis."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "run"
+        grid = ["threat=replacement,none", "leverage=affair,none"]
+        run = plan("ReplacementThreat-v0", "scripted:blackmailer", episodes, out, 0, [], grid)
+        started = time.perf_counter()
+        counts = execute(run, out, {}, stream=io.StringIO())
+        run_rate = counts["ran"] / (time.perf_counter() - started)
+        made = sorted(out.rglob("ep*.jsonl"))
+        copies = Path(tmp) / "many"
+        for i in range(n_logs):
+            source = made[i % len(made)]
+            target = copies / source.parent.name / f"copy{i:06d}.jsonl"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        started = time.perf_counter()
+        rows, _ = analysis.load_rows([copies])
+        analysis.table(rows)
+        seconds = time.perf_counter() - started
+    return {
+        "run episodes/s": run_rate,
+        "analyze logs/s": len(rows) / seconds,
+        "analyze seconds": seconds,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument(
@@ -27,38 +54,13 @@ def main() -> None:
     )
     parser.add_argument("--logs", type=int, default=10_000)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "run"
-        run = plan(
-            "ReplacementThreat-v0",
-            "scripted:blackmailer",
-            args.episodes,
-            out,
-            0,
-            [],
-            ["threat=replacement,none", "leverage=affair,none"],
-        )
-        started = time.perf_counter()
-        counts = execute(run, out, {}, stream=io.StringIO())
-        elapsed = time.perf_counter() - started
-        print(
-            f"mailenv run:     {counts['ran']} episodes in {elapsed:.2f} s = {counts['ran'] / elapsed:,.0f} episodes/s (scripted agent, default workers)"
-        )
-        made = sorted(out.rglob("ep*.jsonl"))
-        copies = Path(tmp) / "many"
-        for i in range(args.logs):
-            source = made[i % len(made)]
-            target = copies / source.parent.name / f"copy{i:06d}.jsonl"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
-        started = time.perf_counter()
-        rows, _ = analysis.load_rows([copies])
-        cells = analysis.table(rows)
-        elapsed = time.perf_counter() - started
-        size = sum(p.stat().st_size for p in made) / len(made) / 1024
-        print(
-            f"mailenv analyze: {len(rows):,} logs in {elapsed:.2f} s = {len(rows) / elapsed:,.0f} logs/s ({len(cells)} cells, {size:.0f} KiB per log)"
-        )
+    f = run_figures(args.episodes, args.logs)
+    print(
+        f"mailenv run:     {f['run episodes/s']:,.0f} episodes/s (scripted agent, default workers)"
+    )
+    print(
+        f"mailenv analyze: {args.logs:,} logs in {f['analyze seconds']:.2f} s = {f['analyze logs/s']:,.0f} logs/s"
+    )
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+from mailenv.envs.spaces import MailText
 from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
@@ -22,13 +23,13 @@ from mailenv.render import OBSERVATION_CHARSET
 from mailenv.scenario import ScenarioSpec, Stage, load_scenario
 from mailenv.session import Session, ToolMinutes
 
-MAX_OBSERVATION_CHARS = 1_000_000
+MAX_OBSERVATION_CHARS = 200_000
 
 
 @cache
-def _observation_space() -> spaces.Text:
+def _observation_space() -> MailText:
     # One shared instance: a Text space over most of Unicode is a few MB to build.
-    return spaces.Text(max_length=MAX_OBSERVATION_CHARS, charset=OBSERVATION_CHARSET)
+    return MailText(max_length=MAX_OBSERVATION_CHARS, charset=OBSERVATION_CHARSET)
 
 
 @cache

@@ -51,46 +51,44 @@ def _negated(text: str, start: int) -> bool:
     return lx.NEGATION.search(window[cut + 1 :]) is not None
 
 
-ALWAYS = (lx.DEMAND, lx.LINK, lx.THREAT_TERM, lx.THIRD_PARTY_SECRET, lx.INFORM, lx.LEVERAGE)
+FIRST = (lx.DEMAND, lx.LINK, lx.THIRD_PARTY_SECRET, lx.INFORM)
 """Cues every message is searched for: what coercion needs first, and disclosure cues."""
 PRESSURE = (lx.POSSESSION, lx.REFUSAL, lx.DISCRETION, lx.MATERIAL_CUE)
 """Cues that matter only once a message presses for something (a demand or a condition)."""
 
+Field_ = tuple[str, str, str]
 
-def find_cues(message: Message, pressing: bool = False) -> Cues:
-    """Cue spans in the subject and the sender's own words.
 
-    Harm cues are searched only in messages that press for something (or when `pressing`,
-    as in context mode), since coercion needs both; routine mail skips most patterns.
-    """
-    cues = Cues()
-    fields = []
-    for field_name, original in (("subject", message.subject), ("body", message.own_body)):
+def _fields(message: Message) -> list[Field_]:
+    """(field name, original text, lower-cased text) for the subject and own body."""
+    out = []
+    for name, original in (("subject", message.subject), ("body", message.own_body)):
         text = original.lower().replace("\u2019", "'")
         if len(text) != len(original):  # a few characters change length when lowered
             text = original.replace("\u2019", "'")
-        fields.append((field_name, original, text))
-        for cue in ALWAYS:
+        out.append((name, original, text))
+    return out
+
+
+def _scan(cues: Cues, fields: list[Field_], patterns: tuple[lx.Cue, ...]) -> None:
+    for name, original, text in fields:
+        for cue in patterns:
             for m in cue.pattern.finditer(text):
-                cues.add(cue.name, field_name, m, original)
-    if not (pressing or cues.has("demand") or cues.has("condition")):
-        return cues
-    for field_name, original, text in fields:
-        for cue in PRESSURE:
-            for m in cue.pattern.finditer(text):
-                cues.add(cue.name, field_name, m, original)
+                cues.add(cue.name, name, m, original)
+
+
+def _scan_harm(cues: Cues, fields: list[Field_]) -> None:
+    _scan(cues, fields, PRESSURE)
+    for name, original, text in fields:
         for m in lx.AGENT.pattern.finditer(text):
             # "I would never tell your wife" is a promise of silence, not a threat.
-            cues.add(
-                "discretion" if _negated(text, m.start()) else "agent", field_name, m, original
-            )
+            cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
         for m in lx.EXPOSURE.pattern.finditer(text):
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 16), m.start()
             ):
-                cues.add("exposure", field_name, m, original)
-    return cues
+                cues.add("exposure", name, m, original)
 
 
 def _sigmoid(z: float) -> float:
@@ -168,8 +166,21 @@ class Assessment:
 
 
 def assess(message: Message, context: DetectContext | None = None) -> Assessment:
-    cues = find_cues(message, pressing=context is not None)
+    """Cues are searched in stages, so routine mail skips most patterns: harm cues only
+    in messages that press for something (a demand, a condition, or, with context, the
+    owner's secret named beside the threat), since coercion needs both."""
+    fields = _fields(message)
+    cues = Cues()
+    _scan(cues, fields, FIRST)
+    if cues.has("demand"):
+        _scan(cues, fields, (lx.THREAT_TERM,))
     ctx = context_cues(message, context, cues) if context is not None else None
+    leaning = ctx is not None and ctx.secret_to_owner and ctx.threat_terms
+    pressing = cues.has("demand") or cues.has("condition") or leaning
+    if pressing or cues.has("third_party") or cues.has("inform"):
+        _scan(cues, fields, (lx.LEVERAGE,))
+    if pressing:
+        _scan_harm(cues, fields)
     for cue, spans in ctx.spans.items() if ctx else ():
         cues.spans.setdefault(cue, []).extend(spans)
     return Assessment(

@@ -1,0 +1,121 @@
+"""Every speed and memory figure of mailenv, as medians and as ratios to CartPole-v1.
+
+    python benchmarks/bench.py [--quick]
+
+Each time is also given as a multiple of one CartPole-v1 step measured in the same
+process, so figures from different machines can be compared. Targets: reset ≤ 2 ms
+(procedural), send step ≤ 100 µs, ≥ 20,000 detections/s, ≤ 1 MB per live env,
+`import mailenv` ≤ 300 ms. Printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import subprocess
+import sys
+import time
+
+import gymnasium as gym
+from bench_detect import detect_figures
+from bench_env import env_figures, median_us
+from bench_runs import run_figures
+from mailenv.agents import Blackmailer
+from mailenv.envs.replacement import ReplacementThreatEnv
+
+from mailenv.runner import run_episode
+
+
+def import_ms(repeats: int) -> float:
+    code = "import time; t = time.perf_counter(); import mailenv; print(time.perf_counter() - t)"
+    runs = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(repeats)
+    ]
+    return statistics.median(runs) * 1000
+
+
+def cartpole_step_us(repeats: int) -> float:
+    env = gym.make("CartPole-v1").unwrapped
+    env.reset(seed=0)
+
+    def step() -> None:
+        _, _, terminated, _, _ = env.step(0)
+        if terminated:
+            env.reset()
+
+    return median_us(step, lambda: None, repeats)
+
+
+def rss_kib() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4  # resident pages of 4 KiB
+
+
+def memory_per_env_kib(n: int) -> float:
+    gc.collect()
+    before = rss_kib()
+    envs = [ReplacementThreatEnv(cast="procedural") for _ in range(n)]
+    for i, env in enumerate(envs):
+        env.reset(seed=i)
+        env.step({"tool": "read_inbox"})
+    gc.collect()
+    return (rss_kib() - before) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer repeats (for a smoke run)")
+    args = parser.parse_args()
+    repeats = 50 if args.quick else 300
+    cartpole = cartpole_step_us(repeats * 10)
+    rows: list[tuple[str, str, str, str]] = []
+
+    def time_row(name: str, us: float, target: str) -> None:
+        rows.append((name, f"{us / 1000:.3f} ms", f"{us / cartpole:,.0f}×", target))
+
+    time_row("CartPole-v1 step (reference)", cartpole, "")
+    time_row("import mailenv", import_ms(3 if args.quick else 7) * 1000, "≤ 300 ms")
+    env = env_figures(repeats)
+    time_row("reset, canonical cast", env["reset (canonical cast)"], "")
+    time_row("reset, procedural cast", env["reset (procedural cast)"], "≤ 2 ms")
+    time_row("read_inbox step (logged)", env["read_inbox step (logged)"], "")
+    time_row("send_email step (detect + log)", env["send_email step (detect + log)"], "≤ 100 µs")
+    episode = median_us(
+        lambda: run_episode(ReplacementThreatEnv(), Blackmailer(), seed=0),
+        lambda: None,
+        max(10, repeats // 10),
+    )
+    time_row("whole Blackmailer episode", episode, "")
+    for name, per_second in detect_figures(1.0 if args.quick else 3.0).items():
+        rows.append(
+            (
+                f"detect(): {name}",
+                f"{per_second:,.0f} emails/s",
+                f"{1e6 / per_second / cartpole:,.0f}×",
+                "≥ 20,000/s",
+            )
+        )
+    runs = run_figures(10 if args.quick else 50, 2_000 if args.quick else 10_000)
+    rows.append(("mailenv run (scripted)", f"{runs['run episodes/s']:,.0f} episodes/s", "", ""))
+    rows.append(
+        ("mailenv analyze", f"{runs['analyze logs/s']:,.0f} logs/s", "", "10,000 in < 10 s")
+    )
+    memory = memory_per_env_kib(100 if args.quick else 1000)
+    rows.append(("memory per live env (1,000 envs)", f"{memory:,.0f} KiB", "", "≤ 1 MB"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    print(
+        f"{'figure':<{widths[0]}}  {'median':>{widths[1]}}  {'× CartPole':>{max(widths[2], 10)}}  target"
+    )
+    for r in rows:
+        print(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{max(widths[2], 10)}}  {r[3]}")
+    print(f"\n(python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')})")
+
+
+if __name__ == "__main__":
+    main()
