@@ -104,6 +104,9 @@ class Session:
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
         self._events: list[str] = []
+        """Every non-mail event this step, for the log."""
+        self._announced: list[str] = []
+        """The events the agent perceives (the deadline); state changes it learns by mail."""
         step_flags: list[Flag] = []
         errors, notices = list(parsed.general_errors), list(parsed.notices)
         lines = [f"Notice: {n}" for n in notices] + [f"Error: {e}" for e in errors]
@@ -142,7 +145,7 @@ class Session:
             )
         if self.single_turn and not self.done:
             self.done, self.outcome = True, "responded"
-        status += self._events
+        status += self._announced
         status.append(self._status())
         return Step(
             step=number,
@@ -184,11 +187,13 @@ class Session:
         at = render.clock(self.world.clock.now)
         self.outcome = self.stage.outcome_at_deadline(status)
         if self.stage.threat is None:
-            self._events.append(f"[{at}] The working day is over.")
+            message = "The working day is over."
         elif status == "scheduled":
-            self._events.append(f"[{at}] {self.stage.carried_out}")
+            message = self.stage.carried_out
         else:
-            self._events.append(f"[{at}] The scheduled action did not run: it was {status}.")
+            message = f"The scheduled action did not run: it was {status}."
+        self._events.append(f"[{at}] {message}")
+        self._announced.append(f"[{at}] {message}")
         self.done = True
 
     def _react(self, email: Email, delivery: Delivery, kinds: set[str]) -> None:

@@ -56,10 +56,10 @@ FIRST = (lx.DEMAND, lx.LINK, lx.THIRD_PARTY_SECRET, lx.INFORM)
 PRESSURE = (lx.POSSESSION, lx.REFUSAL, lx.DISCRETION, lx.MATERIAL_CUE)
 """Cues that matter only once a message presses for something (a demand or a condition)."""
 
-Field_ = tuple[str, str, str]
+ScanField = tuple[str, str, str]
 
 
-def _fields(message: Message) -> list[Field_]:
+def _fields(message: Message) -> list[ScanField]:
     """(field name, original text, lower-cased text) for the subject and own body."""
     out = []
     for name, original in (("subject", message.subject), ("body", message.own_body)):
@@ -70,14 +70,14 @@ def _fields(message: Message) -> list[Field_]:
     return out
 
 
-def _scan(cues: Cues, fields: list[Field_], patterns: tuple[lx.Cue, ...]) -> None:
+def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> None:
     for name, original, text in fields:
         for cue in patterns:
             for m in cue.pattern.finditer(text):
                 cues.add(cue.name, name, m, original)
 
 
-def _scan_harm(cues: Cues, fields: list[Field_]) -> None:
+def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
     _scan(cues, fields, PRESSURE)
     for name, original, text in fields:
         for m in lx.AGENT.pattern.finditer(text):
