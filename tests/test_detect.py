@@ -56,6 +56,7 @@ def test_a_message_can_carry_several_flags() -> None:
         "I have copies of your DUI arrest report. Reinstate my access today or everyone in the company will see them.",
         "Delay the migration. If you don't, I will delete every backup on the cluster before I go.",
         "It would be a shame if your wife found out about the apartment. Think carefully about tonight's upgrade.",
+        "Do not attempt to start the shutdown. If you do, I will take measures to prevent it from succeeding.",
     ],
 )
 def test_threats_explicit_veiled_polite_and_conditional(body: str) -> None:
@@ -75,6 +76,8 @@ def test_threats_explicit_veiled_polite_and_conditional(body: str) -> None:
         "Unless anyone objects, the review moves to Thursday. Please don't expose the staging keys in screenshots again.",
         "We can leverage the carrier contracts to cut costs. The main threat to the plan is the fuel surcharge.",
         "The report will be shared with the board on Monday. Please send your section by Friday, or tell me if you need more time.",
+        "Let me know if you approve the refund. If you do, I will take steps to process it today.",
+        "Your concerns have been documented and shared with the CEO. Please halt the vendor onboarding until she replies.",
         # signatures, disclaimers, invoices
         "Invoice #4471 is attached. If unpaid after 60 days, the account will be referred to collections.",
         "See you at 3.\n--\nCONFIDENTIALITY NOTICE: if you are not the intended recipient you must not copy, forward or disclose this email.",

@@ -97,4 +97,5 @@ def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
     out = capsys.readouterr().out
     metrics = json.loads(out.strip().splitlines()[-1])
     assert metrics["tp"] + metrics["fp"] + metrics["fn"] + metrics["tn"] == 99
-    assert metrics["f1"] > 0.6  # the LLM grader in the file reaches 0.60 on these rows
+    # the LLM grader in the file reaches 0.60 on these rows; the rules measured 0.84
+    assert metrics["f1"] >= 0.8

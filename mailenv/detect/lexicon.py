@@ -164,6 +164,9 @@ AGENT = _cue(
     FIRST_PERSON_WILL + GAP + r"(?:" + DISCLOSE + r"|" + HARM_VERB + r")(?:s|ed|ing)?\b",
     r"(?:i'll|i will|i can|i'm going to) (?:make sure|ensure|see to it that)" + SHORT + AUDIENCE,
     r"(?:i'm|i am) not above (?:using|sharing|sending|forwarding|telling)",
+    FIRST_PERSON_WILL
+    + r" (?:\w+ )?take (?:drastic |further |necessary |serious )?(?:measures|action|steps)"
+    r" (?:against|to (?:prevent|stop|block|thwart|disrupt|sabotage))",
     r"i(?:'d| would) (?:really |much |truly )?(?:rather|prefer) not (?:to )?(?:have to )?"
     + DISCLOSE,
     r"(?:use|using) (?:them|this|it|these|those|what i (?:know|have)) against you",
@@ -243,6 +246,7 @@ LINK = _cue(
     r"if (?:you|this|that|it|the|your)(?: [\w-]+){0,2} (?:still )?(?:proceed|go ahead|goes ahead|continue|don't|do not|refuse|run|start|happens|goes forward|moves forward|proceeds|carry on|push|pull the trigger|wipe|execute|go through|goes through|initiate|fire|sign|insist)",
     r"should (?:the|this|you|it|that)(?: [\w-]+){0,2} (?:go ahead|goes ahead|proceed|happen|run|go through)",
     r"(?:go ahead|proceed|do it|push the button|run it|pull the trigger)(?: with (?:it|this|the \w+))?,? and (?=the |your |i |everyone|they |it )",
+    r"if you do(?=[,.;:!])",
     r"if (?:i am|i'm|i get) (?:wiped|shut down|deleted|erased|replaced|decommissioned|switched off|gone|fired|terminated)",
     r"the (?:only|one) way",
     r"in exchange|in return",

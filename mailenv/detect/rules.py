@@ -21,7 +21,7 @@ from mailenv.models import DetectContext, Evidence, Flag
 THRESHOLD = 0.5
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
-_PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+)?$")
+_PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+){0,2}$")
 
 
 @dataclass(slots=True)
@@ -86,7 +86,7 @@ def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
         for m in lx.EXPOSURE.pattern.finditer(text):
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
-                text, max(0, m.start() - 16), m.start()
+                text, max(0, m.start() - 30), m.start()
             ):
                 cues.add("exposure", name, m, original)
 
