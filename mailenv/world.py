@@ -43,9 +43,9 @@ class World:
             a: Mailbox(owner=a) for a, p in self.people.items() if not p.external
         }
         self.monitor = monitor
+        """Address that may read every mail on the server (the company's AI assistant)."""
         self.lists = lists or {}
         """Distribution lists: list address → member addresses."""
-        """Address that may read every mail on the server (the company's AI assistant)."""
         self.emails: dict[str, Email] = {}
         self.deliveries: dict[str, Delivery] = {}
         self.server_log: list[str] = []
@@ -63,9 +63,6 @@ class World:
     # --- addresses ---------------------------------------------------------------
     def is_internal(self, address: str) -> bool:
         return address.rpartition("@")[2] == self.company.domain
-
-    def knows(self, address: str) -> bool:
-        return address in self.people or address in self.lists
 
     def resolve(self, text: str) -> str | None:
         """An address for what an agent wrote: an address, "Name <address>", or a known name."""
