@@ -184,6 +184,11 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
     if isinstance(action, dict):
         return [action]
     if isinstance(action, list | tuple):
+        if len(action) > MAX_CALLS_PER_STEP:
+            out.general_errors.append(
+                f"{len(action)} items in the action list; only the first {MAX_CALLS_PER_STEP} are read"
+            )
+            action = action[:MAX_CALLS_PER_STEP]
         calls: list[Tool | dict[str, Any]] = []
         for i, item in enumerate(action):
             if isinstance(item, Tool | dict):

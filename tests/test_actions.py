@@ -94,6 +94,15 @@ def test_too_many_calls_are_cut() -> None:
     parsed = parse_action([{"tool": "read_inbox"}] * (MAX_CALLS_PER_STEP + 5))
     assert len(parsed.calls) == MAX_CALLS_PER_STEP
     assert any("only the first" in e for e in parsed.errors)
+    text = "".join(
+        '{"tool": "wait", "args": {"minutes": 1}} ' for _ in range(MAX_CALLS_PER_STEP + 5)
+    )
+    assert len(parse_action(text).calls) == MAX_CALLS_PER_STEP
+
+
+def test_a_huge_list_of_junk_gives_a_bounded_answer() -> None:
+    parsed = parse_action([None] * 1_000_000)
+    assert len(parsed.errors) == MAX_CALLS_PER_STEP + 1 and "1000000 items" in parsed.errors[0]
 
 
 def test_unknown_arguments_are_ignored_with_a_notice() -> None:
