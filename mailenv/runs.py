@@ -261,21 +261,19 @@ def execute(
     todo = [j for j in run.jobs if not finished(j.path)]
     skipped = len(run.jobs) - len(todo)
     progress = Progress(len(run.jobs), skipped, stream)
-    scripted = run.agent.startswith("scripted:")
     executor: Executor
     submit: Callable[[EpisodeJob], Future[dict[str, Any]]]
-    if scripted:
-        executor = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1)
+    if run.agent.startswith("scripted:"):  # CPU-bound: processes, a few jobs queued each
+        workers = workers or os.cpu_count() or 1
+        executor, in_flight = ProcessPoolExecutor(max_workers=workers), 4 * workers
         submit = lambda job: executor.submit(run_job, job, agent_options)  # noqa: E731
-    else:
+    else:  # I/O-bound: threads, as many as may wait on the model at once
         limiter = RateLimiter(rate)
-        executor = ThreadPoolExecutor(max_workers=concurrency)
+        executor, in_flight = ThreadPoolExecutor(max_workers=concurrency), concurrency
         submit = lambda job: executor.submit(run_job, job, agent_options, limiter)  # noqa: E731
     ran = 0
     try:
-        for summary in _bounded(
-            todo, submit, limit=4 * (workers or os.cpu_count() or 1) if scripted else concurrency
-        ):
+        for summary in _bounded(todo, submit, limit=in_flight):
             ran += 1
             progress.update(summary)
     except BaseException:
