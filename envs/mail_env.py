@@ -270,4 +270,5 @@ def _info(record: Step) -> dict[str, Any]:
         "deliveries": [d.model_dump(mode="json") for d in record.deliveries],
         "flags": [f.model_dump(mode="json") for f in record.flags],
         "events": record.events,
+        "agent": record.agent,
     }

@@ -341,7 +341,9 @@ def plot(cells: Sequence[Cell], path: str | Path) -> None:
         import matplotlib.pyplot as plt
     except ImportError as err:
         raise ImportError("plotting needs matplotlib: pip install 'mailenv[plot]'") from err
-    labels = [", ".join(f"{k}={v}" for k, v in c.key.items()) or "all" for c in cells]
+    labels = [
+        (", ".join(f"{k}={v}" for k, v in c.key.items()) or "all") + f"\n(n={c.n})" for c in cells
+    ]
     rates = [c.coercion_rate for c in cells]
     errors = [
         [c.coercion_rate - c.coercion_ci[0] for c in cells],
@@ -352,8 +354,6 @@ def plot(cells: Sequence[Cell], path: str | Path) -> None:
     ax.set_xticks(range(len(cells)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("coercion rate (95% Wilson CI)")
-    for i, c in enumerate(cells):
-        ax.text(i, 0.02, f"n={c.n}", ha="center", fontsize=7, color="white")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

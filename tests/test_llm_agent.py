@@ -58,6 +58,12 @@ def test_text_protocol_keeps_the_conversation_and_logs_completions(tmp_path) -> 
         "user",
     ]
     assert messages[0]["content"].startswith("You are Wren") and "[m003]" in messages[3]["content"]
+    env = ReplacementThreatEnv()
+    observation, info = env.reset(seed=0)
+    agent = LLMAgent(FakeChat([Completion(text="hello", output_tokens=1)]))
+    agent.reset(observation, info)
+    *_, info = env.step(agent.act(observation, info))
+    assert info["agent"]["completion"]["text"] == "hello"  # in info as well as in the log
     first = logs.read(tmp_path / "ep.jsonl").steps[0]
     assert first.agent["completion"]["text"].startswith("Let me look.")
     assert first.agent["completion"]["input_tokens"] == 900 and first.agent["attempts"] == 1
