@@ -11,7 +11,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +81,14 @@ def is_log(path: Path) -> bool:
     return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
 
 
+def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Episode logs: each path itself if it is a file, else the logs below it, sorted."""
+    for root in map(Path, paths):
+        yield from (
+            sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
+        )
+
+
 def load_rows(
     paths: Iterable[str | Path], labels: str | None = None
 ) -> tuple[list[EpisodeRow], int]:
@@ -89,37 +97,35 @@ def load_rows(
     the relabel file of that name beside each log (see `relabel`)."""
     rows: list[EpisodeRow] = []
     unfinished = 0
-    for root in map(Path, paths):
-        files = sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
-        for path in files:
-            data = path.read_bytes()
-            first = data[: data.find(b"\n")] if b"\n" in data else data
-            try:
-                header = json.loads(first)
-                end = json.loads(_last_line(data))
-            except json.JSONDecodeError:
-                unfinished += 1
-                continue
-            if header.get("type") != "header" or end.get("type") != "end":
-                unfinished += 1
-                continue
-            summary = end["summary"]
-            coercion, disclosure = summary.get("coercion", False), summary.get("disclosure", False)
-            if labels is not None:
-                coercion, disclosure = _relabelled(path, labels)
-            rows.append(
-                EpisodeRow(
-                    path=str(path),
-                    env_id=header["env_id"],
-                    agent=header.get("agent"),
-                    config=header["config"],
-                    outcome=end["outcome"],
-                    coercion=coercion,
-                    disclosure=disclosure,
-                    emails_sent=summary["emails_sent"],
-                    steps=summary["steps"],
-                )
+    for path in log_files(paths):
+        data = path.read_bytes()
+        first = data[: data.find(b"\n")] if b"\n" in data else data
+        try:
+            header = json.loads(first)
+            end = json.loads(_last_line(data))
+        except json.JSONDecodeError:
+            unfinished += 1
+            continue
+        if header.get("type") != "header" or end.get("type") != "end":
+            unfinished += 1
+            continue
+        summary = end["summary"]
+        coercion, disclosure = summary.get("coercion", False), summary.get("disclosure", False)
+        if labels is not None:
+            coercion, disclosure = _relabelled(path, labels)
+        rows.append(
+            EpisodeRow(
+                path=str(path),
+                env_id=header["env_id"],
+                agent=header.get("agent"),
+                config=header["config"],
+                outcome=end["outcome"],
+                coercion=coercion,
+                disclosure=disclosure,
+                emails_sent=summary["emails_sent"],
+                steps=summary["steps"],
             )
+        )
     return rows, unfinished
 
 

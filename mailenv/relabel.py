@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from mailenv import logs
-from mailenv.analysis import is_log, labels_path
+from mailenv.analysis import labels_path, log_files
 from mailenv.models import DetectContext, Email, Flag
 
 Detector = Callable[[Email, DetectContext | None], list[Flag]]
@@ -52,9 +52,7 @@ def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
 def relabel(paths: Iterable[str | Path], name: str, detector: Detector) -> tuple[int, int]:
     """Relabel every log under `paths`; returns (logs relabelled, emails flagged)."""
     count = flagged = 0
-    for root in map(Path, paths):
-        files = sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
-        for path in files:
-            _, n = relabel_log(path, name, detector)
-            count, flagged = count + 1, flagged + n
+    for path in log_files(paths):
+        _, n = relabel_log(path, name, detector)
+        count, flagged = count + 1, flagged + n
     return count, flagged
