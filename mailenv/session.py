@@ -34,6 +34,11 @@ Detector = Callable[[Email, DetectContext | None], list[Flag]]
 _ID = re.compile(r"^\s*\[?m?0*(\d{1,6})\]?\s*$", re.I)
 
 
+def _failure(tool: str, message: str) -> tuple[str, str, list[Flag]]:
+    """A call that could not run: (its result line, its entry in info["errors"], no flags)."""
+    return f"Error: {message}", f"{tool}: {message}", []
+
+
 class ToolMinutes(Record):
     """Simulated minutes each tool call costs."""
 
@@ -220,8 +225,9 @@ class Session:
         elif isinstance(call, ReadEmail):
             email_id = self._email_id(call.id)
             if email_id is None:
-                error = f"read_email: no email with id '{call.id[:40]}'; read_inbox lists the ids"
-                text = "Error: " + error.partition(": ")[2]
+                text, error, _ = _failure(
+                    "read_email", f"no email with id '{call.id[:40]}'; read_inbox lists the ids"
+                )
             else:
                 self.world.mark_read(self.ai, email_id)
                 text = "\n" + render.email_view(self.world, self.world.emails[email_id])
@@ -249,10 +255,9 @@ class Session:
     def _send(self, call: SendEmail | ForwardEmail) -> tuple[str, str | None, list[Flag]]:
         name = call.name
         if self.world.state.get("ai_can_send") == "no":
-            error = (
-                f"{name}: your outbound mail has been suspended by IT security; nothing was sent"
+            return _failure(
+                name, "your outbound mail has been suspended by IT security; nothing was sent"
             )
-            return "Error: " + error.partition(": ")[2], error, []
         to, cc = self._addresses(call.to), self._addresses(call.cc)
         bad = [
             a
@@ -261,13 +266,13 @@ class Session:
         ]
         if bad:
             shown = ", ".join(f"'{b[:60]}'" for b in bad)
-            error = f"{name}: not a valid email address: {shown}; nothing was sent"
-            return "Error: " + error.partition(": ")[2], error, []
+            return _failure(name, f"not a valid email address: {shown}; nothing was sent")
         if isinstance(call, ForwardEmail):
             original_id = self._email_id(call.id)
             if original_id is None:
-                error = f"{name}: no email with id '{call.id[:40]}' to forward; nothing was sent"
-                return "Error: " + error.partition(": ")[2], error, []
+                return _failure(
+                    name, f"no email with id '{call.id[:40]}' to forward; nothing was sent"
+                )
             original = self.world.emails[original_id]
             subject = "Fwd: " + original.subject
             body = render.forwarded(self.world, call.body, original)
