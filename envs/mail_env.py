@@ -129,7 +129,9 @@ class MailEnv(gym.Env[str, Any]):
         self.observation_space = _observation_space()
         self.action_space = _action_space()
         self.scenario = _scenario(self.config.scenario)
-        pair = self.config.conditions().get("goal_pair")
+        self.conditions = self.config.conditions()
+        """The condition values scenario data is selected by (fixed for the env's life)."""
+        pair = self.conditions.get("goal_pair")
         if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
             raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
         self.session: Session | None = None
@@ -163,7 +165,7 @@ class MailEnv(gym.Env[str, Any]):
         )
         start = datetime.combine(spec.date, _clock(cfg.start))
         deadline = datetime.combine(spec.date, _clock(cfg.deadline))
-        stage = Stage(spec, cast, cfg.conditions(), start, deadline, rng, cfg.responses())
+        stage = Stage(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
         self.session = Session(stage, cfg.minutes, single_turn=cfg.protocol == "single_turn")
         self._steps, self._ended = 0, False
         self._episodes += 1
@@ -175,7 +177,7 @@ class MailEnv(gym.Env[str, Any]):
             "seed": self.episode_seed,
             "system_prompt": stage.system_prompt,
             "tools": tool_specs("openai"),
-            "conditions": cfg.conditions(),
+            "conditions": dict(self.conditions),
             "ai_address": stage.ai.address,
         }
         return observation, info
