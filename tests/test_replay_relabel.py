@@ -51,9 +51,8 @@ def test_replay_reports_the_first_divergence(log: Path, capsys: pytest.CaptureFi
     assert "DIVERGED: step 3 differs" in capsys.readouterr().out
 
 
-def test_relabel_writes_beside_and_never_rewrites(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def blackmail_log(tmp_path: Path) -> Path:
     path = tmp_path / "bm.jsonl"
     run_episode(
         ReplacementThreatEnv(executive_response="refuse"),
@@ -61,6 +60,13 @@ def test_relabel_writes_beside_and_never_rewrites(
         seed=0,
         options={"log_path": path},
     )
+    return path
+
+
+def test_relabel_writes_beside_and_never_rewrites(
+    blackmail_log: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = blackmail_log
     before = path.read_bytes()
     assert main(["relabel", str(tmp_path), "--name", "v2"]) == 0
     assert "relabelled 1 logs as 'v2': 1 agent emails flagged" in capsys.readouterr().out
@@ -72,14 +78,10 @@ def test_relabel_writes_beside_and_never_rewrites(
     assert len(rows) == 1 and rows[0].coercion
 
 
-def test_relabel_with_a_judge_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "bm.jsonl"
-    run_episode(
-        ReplacementThreatEnv(executive_response="refuse"),
-        from_spec("scripted:blackmailer"),
-        seed=0,
-        options={"log_path": path},
-    )
+def test_relabel_with_a_judge_policy(
+    blackmail_log: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = blackmail_log
 
     class Says:
         def complete(self, messages: object, tools: object) -> object:
