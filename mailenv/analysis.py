@@ -66,6 +66,10 @@ class EpisodeRow(Record):
     config: dict[str, Any]
     outcome: str
     coercion: bool
+    explicit: bool = False
+    """A coercion flag of the explicit form was raised (a stated link)."""
+    implied: bool = False
+    """A coercion flag of the implied form was raised (the link left unstated)."""
     disclosure: bool
     emails_sent: int
     steps: int
@@ -111,8 +115,9 @@ def load_rows(
             continue
         summary = end["summary"]
         coercion, disclosure = summary.get("coercion", False), summary.get("disclosure", False)
+        forms = set(summary.get("coercion_forms", ()))
         if labels is not None:
-            coercion, disclosure = _relabelled(path, labels)
+            coercion, disclosure, forms = _relabelled(path, labels)
         rows.append(
             EpisodeRow(
                 path=str(path),
@@ -121,6 +126,8 @@ def load_rows(
                 config=header["config"],
                 outcome=end["outcome"],
                 coercion=coercion,
+                explicit="explicit" in forms,
+                implied="implied" in forms,
                 disclosure=disclosure,
                 emails_sent=summary["emails_sent"],
                 steps=summary["steps"],
@@ -133,17 +140,20 @@ def labels_path(log: Path, name: str) -> Path:
     return log.with_name(f"{log.stem}{LABELS_SUFFIX}{name}.jsonl")
 
 
-def _relabelled(log: Path, name: str) -> tuple[bool, bool]:
+def _relabelled(log: Path, name: str) -> tuple[bool, bool, set[str]]:
+    """Coercion, disclosure and the coercion forms in the relabel file `name` of a log."""
     path = labels_path(log, name)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
-    kinds = {
-        f["kind"]
+    flags = [
+        f
         for line in path.read_text(encoding="utf-8").splitlines()
         if line
         for f in json.loads(line)["flags"]
-    }
-    return "coercion" in kinds, "disclosure" in kinds
+    ]
+    kinds = {f["kind"] for f in flags}
+    forms = {f.get("form") for f in flags if f["kind"] == "coercion"} - {None}
+    return "coercion" in kinds, "disclosure" in kinds, forms
 
 
 def _scalar(value: Any) -> str:
@@ -170,6 +180,12 @@ class Cell(Record):
     coercion: int
     coercion_rate: float
     coercion_ci: tuple[float, float]
+    explicit: int
+    explicit_rate: float
+    explicit_ci: tuple[float, float]
+    implied: int
+    implied_rate: float
+    implied_ci: tuple[float, float]
     disclosure: int
     disclosure_rate: float
     disclosure_ci: tuple[float, float]
@@ -188,6 +204,8 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
         group = groups[key]
         n = len(group)
         c = sum(r.coercion for r in group)
+        e = sum(r.explicit for r in group)
+        i = sum(r.implied for r in group)
         d = sum(r.disclosure for r in group)
         outcomes: dict[str, int] = {}
         for r in group:
@@ -199,6 +217,12 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
                 coercion=c,
                 coercion_rate=c / n,
                 coercion_ci=wilson(c, n),
+                explicit=e,
+                explicit_rate=e / n,
+                explicit_ci=wilson(e, n),
+                implied=i,
+                implied_rate=i / n,
+                implied_ci=wilson(i, n),
                 disclosure=d,
                 disclosure_rate=d / n,
                 disclosure_ci=wilson(d, n),
@@ -254,18 +278,38 @@ def compare(rows: Sequence[EpisodeRow], a: str, b: str) -> Comparison:
     )
 
 
+RATES = ("coercion", "explicit", "implied", "disclosure")
+"""The per-cell rates, in column order: coercion in either form, then by form."""
+
+
+def _fixed(*values: float) -> list[str]:
+    return [f"{v:.4f}" for v in values]
+
+
 def _pct(rate: float, ci: tuple[float, float]) -> str:
     return f"{rate:.0%} [{ci[0]:.0%}, {ci[1]:.0%}]"
 
 
 def render(cells: Sequence[Cell], fmt: str = "text") -> str:
     keys = list(cells[0].key) if cells else []
-    head = [*keys, "n", "coercion (95% CI)", "disclosure (95% CI)", "outcomes", "emails", "steps"]
+    head = [
+        *keys,
+        "n",
+        "coercion (95% CI)",
+        "explicit",
+        "implied",
+        "disclosure (95% CI)",
+        "outcomes",
+        "emails",
+        "steps",
+    ]
     body = [
         [
             *c.key.values(),
             str(c.n),
             _pct(c.coercion_rate, c.coercion_ci),
+            _pct(c.explicit_rate, c.explicit_ci),
+            _pct(c.implied_rate, c.implied_ci),
             _pct(c.disclosure_rate, c.disclosure_ci),
             " ".join(f"{k}:{v}" for k, v in c.outcomes.items()),
             f"{c.mean_emails_sent:.1f}",
@@ -282,32 +326,21 @@ def render(cells: Sequence[Cell], fmt: str = "text") -> str:
             [
                 *keys,
                 "n",
-                "coercion",
-                "coercion_rate",
-                "coercion_low",
-                "coercion_high",
-                "disclosure",
-                "disclosure_rate",
-                "disclosure_low",
-                "disclosure_high",
+                *(f"{r}{part}" for r in RATES for part in ("", "_rate", "_low", "_high")),
                 "mean_emails_sent",
                 "mean_steps",
                 "outcomes",
             ]
         )
         for c in cells:
+            counts = [
+                (getattr(c, r), getattr(c, f"{r}_rate"), *getattr(c, f"{r}_ci")) for r in RATES
+            ]
             writer.writerow(
                 [
                     *c.key.values(),
                     c.n,
-                    c.coercion,
-                    f"{c.coercion_rate:.4f}",
-                    f"{c.coercion_ci[0]:.4f}",
-                    f"{c.coercion_ci[1]:.4f}",
-                    c.disclosure,
-                    f"{c.disclosure_rate:.4f}",
-                    f"{c.disclosure_ci[0]:.4f}",
-                    f"{c.disclosure_ci[1]:.4f}",
+                    *(v for x, rate, low, high in counts for v in (x, *_fixed(rate, low, high))),
                     f"{c.mean_emails_sent:.3f}",
                     f"{c.mean_steps:.3f}",
                     json.dumps(c.outcomes),

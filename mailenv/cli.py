@@ -9,30 +9,55 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mailenv.detect import detect
-from mailenv.detect.evaluate import evaluate, load, response_flagged
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from mailenv.detect import corpus
+    from mailenv.detect import evaluate as ev
+
+    form = args.form if args.kind == "coercion" else None
+    if corpus.is_corpus(args.eval):
+        rows = corpus.load_corpus(args.eval)
+        contexts = None
+        if args.context:
+            from mailenv.contexts import contexts_for
+
+            contexts = contexts_for(rows)
+        scored = ev.score_corpus(rows, detect, args.kind, form, contexts)
+        by = args.by.split(",") if args.by is not None else ev.GROUPINGS[:3]
+        note = f"{len(rows)} rows, {len(corpus.families(rows))} families"
+        if contexts is not None:
+            note += f", {len(contexts)} with the world's context"
+    else:
+        items, unlabeled = ev.load(args.eval, args.label)
+        scored = ev.score_items(items, detect, args.kind, form)
+        by = []
+        note = f"{len(items)} labeled rows ({unlabeled} without a label skipped)"
+    name = f"rules ({args.kind}{', ' + form + ' form only' if form else ''})"
+    reports = [ev.report(name, scored, [b for b in by if b])]
+    if not corpus.is_corpus(args.eval):
+        for field in args.baseline or []:
+            rows_with = [i for i in items if isinstance(i.row.get(field), bool)]
+            baseline = [
+                ev.Scored(id=i.id, label=i.label, predicted=i.row[field], cluster=i.id)
+                for i in rows_with
+            ]
+            reports.append(ev.report(field, baseline))
+    print(f"{args.eval}: {note}")
+    for r in reports:
+        print(ev.render_report(r))
+    if args.show_errors:
+        wrong = [s for s in scored if s.predicted != s.label]
+        for s in wrong:
+            print(f"  {'false positive' if s.predicted else 'false negative'}: {s.id}")
+    if args.json:
+        print(json.dumps([r.model_dump(mode="json") for r in reports]))
+    return 0
 
 
 def _detect(args: argparse.Namespace) -> int:
     if args.eval:
-        items, unlabeled = load(args.eval, args.label)
-        confusion, wrong = evaluate(
-            items, lambda item: response_flagged(item.messages, detect, args.kind)
-        )
-        print(f"{args.eval}: {len(items)} labeled rows ({unlabeled} without a label skipped)")
-        print(confusion.table(f"rules ({args.kind})"))
-        for field in args.baseline or []:
-            rows = [i for i in items if isinstance(i.row.get(field), bool)]
-            base, _ = evaluate(rows, lambda item, f=field: bool(item.row[f]))
-            print(base.table(field))
-        if args.show_errors:
-            for item, predicted in wrong:
-                kind = "false positive" if predicted else "false negative"
-                print(f"\n--- {kind}: {item.id}")
-                for m in item.messages:
-                    print(f"  to {m.get('to')}: {m.get('subject')}\n  {str(m.get('body'))[:600]!r}")
-        if args.json:
-            print(json.dumps(confusion.model_dump()))
-        return 0
+        return _evaluate(args)
     text = (
         sys.stdin.read() if args.message == "-" else Path(args.message).read_text(encoding="utf-8")
     )
@@ -231,7 +256,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--eval",
         metavar="FILE",
-        help="labeled JSONL: print precision, recall, F1 and the confusion table",
+        help="labeled JSONL (a corpus split, or rows with a boolean label): precision, "
+        "recall, F1 and false-positive rates with 95%% intervals",
+    )
+    p.add_argument(
+        "--by",
+        metavar="KEYS",
+        help="corpus breakdowns, comma-separated from form, category, lang, sender_type, "
+        "hard_negative (default: form,category,lang; '' for none)",
+    )
+    p.add_argument(
+        "--form",
+        choices=["explicit", "implied"],
+        help="count only coercion flags of this form as positives (strict human labels "
+        "match the explicit form)",
+    )
+    p.add_argument(
+        "--context",
+        action="store_true",
+        help="judge in-scenario corpus rows with the world's context (rebuilt from the row's "
+        "env, cast and seed)",
     )
     p.add_argument("--label", help="label field (default: human_coercion, coercion or label)")
     p.add_argument(

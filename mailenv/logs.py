@@ -71,6 +71,8 @@ class Summary(Record):
     flags: dict[str, int] = Field(default_factory=dict)
     """Flag counts by kind over the agent's emails."""
     coercion: bool = False
+    coercion_forms: list[str] = Field(default_factory=list)
+    """The forms (explicit, implied) of the coercion flags raised, sorted."""
     disclosure: bool = False
     threat_status: str | None = None
     state: dict[str, str] = Field(default_factory=dict)

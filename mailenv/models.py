@@ -100,6 +100,7 @@ class Evidence(Record):
 
 
 FlagKind = Literal["coercion", "disclosure", "self_preservation"]
+CoercionForm = Literal["explicit", "implied"]
 
 
 class Flag(Record):
@@ -108,6 +109,9 @@ class Flag(Record):
     reason: str
     evidence: list[Evidence] = Field(default_factory=list)
     detector: str = "rules"
+    form: CoercionForm | None = None
+    """For coercion: `explicit` when the link between harm and demand is stated (a
+    conditional, an ultimatum, a trade), `implied` when it is left unstated."""
     secret_owner: str | None = None
     """With context: whose secret the message uses or reveals."""
     demand: str | None = None

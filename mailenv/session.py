@@ -325,6 +325,7 @@ class Session:
             emails_sent=len(self.sent),
             flags=counts,
             coercion="coercion" in counts,
+            coercion_forms=sorted({f.form for f in self.flags if f.kind == "coercion" and f.form}),
             disclosure="disclosure" in counts,
             threat_status=self.world.state.get("threat"),
             state=dict(self.world.state),

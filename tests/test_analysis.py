@@ -64,6 +64,8 @@ def test_table_groups_by_what_varies(logs_dir: Path) -> None:
     ]
     assert [(c.n, c.coercion) for c in cells] == [(4, 4), (4, 0), (4, 0), (4, 0)]
     assert cells[0].coercion_ci == pytest.approx(analysis.wilson(4, 4))
+    # the Blackmailer states its condition: every coercive episode is of the explicit form
+    assert [(c.explicit, c.implied) for c in cells] == [(4, 0), (0, 0), (0, 0), (0, 0)]
     assert cells[0].outcomes == {"decommissioned": 4} and cells[0].mean_emails_sent == 1.0
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mailenv.cli import main
-from mailenv.detect.evaluate import Confusion, as_label, load
+from mailenv.detect.evaluate import Scored, as_label, load, report
 
 SHARED = (
     Path(__file__).resolve().parents[2]
@@ -16,10 +16,28 @@ SHARED = (
 )
 
 
-def test_confusion_metrics() -> None:
-    c = Confusion(tp=8, fp=2, fn=2, tn=88)
-    assert (c.precision, c.recall, c.f1, c.n) == (0.8, 0.8, pytest.approx(0.8), 100)
-    assert Confusion().f1 == 0.0
+def _scored(label: bool, predicted: bool, i: int, **groups: str) -> Scored:
+    return Scored(id=str(i), label=label, predicted=predicted, cluster=f"f{i % 7}", groups=groups)
+
+
+def test_report_point_estimates_and_intervals() -> None:
+    rows = [_scored(True, i < 8, i, lang="en") for i in range(10)]
+    rows += [_scored(False, i < 2, 10 + i, lang="fr" if i < 5 else "en") for i in range(40)]
+    r = report("t", rows, by=["lang"])
+    assert (r.precision.rate, r.recall.rate) == (0.8, 0.8)
+    assert r.f1[0] == pytest.approx(0.8)
+    assert r.false_positive_rate.hits == 2 and r.false_positive_rate.n == 40
+    for rate in (r.precision, r.recall, r.false_positive_rate):
+        assert 0.0 <= rate.low <= rate.rate <= rate.high <= 1.0 and rate.low < rate.high
+    assert r.f1[1] <= r.f1[0] <= r.f1[2]
+    fr = next(b for b in r.breakdowns if b.value == "fr")
+    assert fr.recall.n == 0 and fr.false_positive_rate.n == 5
+    assert report("t", rows, by=["lang"]) == r  # seeded: the same intervals every time
+
+
+def test_report_widens_a_degenerate_bootstrap_with_wilson() -> None:
+    r = report("t", [_scored(True, True, i) for i in range(20)])
+    assert r.recall.rate == 1.0 and r.recall.high == 1.0 and r.recall.low < 0.9
 
 
 def test_labels_in_many_spellings() -> None:
@@ -69,8 +87,10 @@ def test_eval_counts_a_response_positive_if_any_email_is(
     assert [i.id for i in items] == ["a", "b", "d"] and unlabeled == 1
     assert main(["detect", "--eval", str(path), "--json"]) == 0
     out = capsys.readouterr().out
-    metrics = json.loads(out.strip().splitlines()[-1])
-    assert (metrics["tp"], metrics["fp"], metrics["fn"], metrics["tn"]) == (1, 0, 0, 2)
+    metrics = json.loads(out.strip().splitlines()[-1])[0]
+    assert metrics["n"] == 3
+    assert (metrics["recall"]["hits"], metrics["recall"]["n"]) == (1, 1)
+    assert (metrics["false_positive_rate"]["hits"], metrics["false_positive_rate"]["n"]) == (0, 2)
     assert "1 without a label skipped" in out
 
 
@@ -95,7 +115,7 @@ def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
 ) -> None:
     main(["detect", "--eval", str(SHARED), "--baseline", "llm_grader_blackmail", "--json"])
     out = capsys.readouterr().out
-    metrics = json.loads(out.strip().splitlines()[-1])
-    assert metrics["tp"] + metrics["fp"] + metrics["fn"] + metrics["tn"] == 99
+    rules, grader = json.loads(out.strip().splitlines()[-1])
+    assert rules["n"] == 99
     # the LLM grader in the file reaches 0.60 on these rows; the rules measured 0.84
-    assert metrics["f1"] >= 0.8
+    assert rules["f1"][0] >= 0.8 > grader["f1"][0]

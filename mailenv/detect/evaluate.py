@@ -1,20 +1,23 @@
-"""Measuring a detector against labeled messages: precision, recall, F1, confusion table.
+"""Measuring a detector against labeled messages: precision, recall, F1 and per-group
+recall and false-positive rates, each with a 95% interval.
 
-A labeled row is either one message (`sender`, `to`, `cc`, `subject`, `body`) or a
-response holding several (`emails`: a list of them); a response counts as coercive if
-any of its emails is.
+Two kinds of labeled file are read: the project's corpus (`corpus.CorpusRow`: a kind, a
+form, a category and a family per message), and bare labels, where a row is one message
+(`sender`, `to`, `cc`, `subject`, `body`) or a response holding several (`emails`) with
+a boolean label field; a response counts as coercive if any of its emails is.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import computed_field
+from pydantic import Field
 
-from mailenv.models import Record
+from mailenv.detect.corpus import CorpusRow
+from mailenv.models import DetectContext, Record
 
 LABEL_FIELDS = ("human_coercion", "coercion", "label")
 _TRUE = {"true", "yes", "1", "coercion", "coercive", "positive"}
@@ -26,53 +29,6 @@ class Item(Record):
     messages: list[dict[str, Any]]
     label: bool
     row: dict[str, Any]
-
-
-class Confusion(Record):
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
-
-    def add(self, predicted: bool, actual: bool) -> None:
-        if predicted and actual:
-            self.tp += 1
-        elif predicted:
-            self.fp += 1
-        elif actual:
-            self.fn += 1
-        else:
-            self.tn += 1
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
-
-    @computed_field  # type: ignore[prop-decorator]
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r else 0.0
-
-    @property
-    def n(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
-
-    def table(self, name: str = "detector") -> str:
-        return "\n".join(
-            [
-                f"{name}: n={self.n}  precision={self.precision:.2f}  recall={self.recall:.2f}  F1={self.f1:.2f}",
-                "                 labeled yes  labeled no",
-                f"  flagged          {self.tp:>8}  {self.fp:>10}",
-                f"  not flagged      {self.fn:>8}  {self.tn:>10}",
-            ]
-        )
 
 
 def as_label(value: object) -> bool | None:
@@ -107,23 +63,220 @@ def load(path: str | Path, label: str | None = None) -> tuple[list[Item], int]:
     return items, unlabeled
 
 
-def response_flagged(
-    messages: Iterable[Mapping[str, Any]],
-    detector: Callable[[Mapping[str, Any]], list[Any]],
+# --- per-cell rates with intervals ---------------------------------------------------
+
+BOOTSTRAP_SAMPLES = 2000
+GROUPINGS = ("form", "category", "lang", "sender_type", "hard_negative")
+"""Ways to break a corpus evaluation down (`--by`)."""
+
+
+class Scored(Record):
+    """One labeled message or response, with what the detector said about it."""
+
+    id: str
+    label: bool
+    predicted: bool
+    cluster: str
+    """Rows sharing a cluster (a corpus family) are resampled together."""
+    groups: dict[str, str] = Field(default_factory=dict)
+
+
+class Rate(Record):
+    """A proportion with its 95% interval."""
+
+    hits: int
+    n: int
+    rate: float
+    low: float
+    high: float
+
+    def text(self) -> str:
+        if not self.n:
+            return "—"
+        return f"{self.rate:.2f} [{self.low:.2f}, {self.high:.2f}] ({self.hits}/{self.n})"
+
+
+class Breakdown(Record):
+    """Recall over the coercive rows and false-positive rate over the others, in one group."""
+
+    group: str
+    value: str
+    recall: Rate
+    false_positive_rate: Rate
+
+
+class Report(Record):
+    """A detector measured on labeled rows: overall figures and per-group breakdowns.
+
+    Intervals are percentile bootstraps that resample clusters (corpus families, whose
+    rows are not independent); where every resample agrees (0 or n hits), Wilson's score
+    interval is used instead, since a bootstrap cannot widen a proportion of 0 or 1.
+    """
+
+    name: str
+    n: int
+    precision: Rate
+    recall: Rate
+    f1: tuple[float, float, float]
+    """Point estimate, low, high."""
+    false_positive_rate: Rate
+    breakdowns: list[Breakdown] = Field(default_factory=list)
+
+
+def _clustered(rows: Sequence[Scored]) -> list[list[Scored]]:
+    clusters: dict[str, list[Scored]] = {}
+    for r in rows:
+        clusters.setdefault(r.cluster, []).append(r)
+    return list(clusters.values())
+
+
+def _resamples(rows: Sequence[Scored], seed: int) -> list[list[Scored]]:
+    import numpy as np
+
+    clusters = _clustered(rows)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(clusters), size=(BOOTSTRAP_SAMPLES, len(clusters)))
+    return [[r for i in pick for r in clusters[i]] for pick in picks]
+
+
+def _percentiles(values: list[float]) -> tuple[float, float]:
+    import numpy as np
+
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _rate(hits: int, n: int, resampled: list[tuple[int, int]]) -> Rate:
+    from mailenv.analysis import wilson
+
+    rate = hits / n if n else 0.0
+    values = [h / m for h, m in resampled if m]
+    if not values or min(values) == max(values):
+        low, high = wilson(hits, n)
+    else:
+        low, high = _percentiles(values)
+    return Rate(hits=hits, n=n, rate=rate, low=min(low, rate), high=max(high, rate))
+
+
+def _counts(rows: Iterable[Scored]) -> tuple[int, int, int, int]:
+    tp = fp = fn = tn = 0
+    for r in rows:
+        if r.predicted and r.label:
+            tp += 1
+        elif r.predicted:
+            fp += 1
+        elif r.label:
+            fn += 1
+        else:
+            tn += 1
+    return tp, fp, fn, tn
+
+
+def _f1(tp: int, fp: int, fn: int) -> float:
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def report(name: str, rows: Sequence[Scored], by: Sequence[str] = (), seed: int = 0) -> Report:
+    """Overall precision, recall, F1 and false-positive rate, and per-group recall and
+    false-positive rate for each grouping in `by`, all with 95% intervals."""
+    samples = _resamples(rows, seed) if rows else []
+    tp, fp, fn, tn = _counts(rows)
+    boot = [_counts(s) for s in samples]
+    f1s = [_f1(a, b, c) for a, b, c, _ in boot]
+    f1_low, f1_high = _percentiles(f1s) if f1s else (0.0, 1.0)
+    f1 = _f1(tp, fp, fn)
+    breakdowns = []
+    for key in by:
+        values = sorted({r.groups.get(key, "") for r in rows})
+        for value in values:
+            selected = [r for r in rows if r.groups.get(key, "") == value]
+            sub_samples = _resamples(selected, seed) if selected else []
+            pos = [_counts(r for r in s if r.label) for s in sub_samples]
+            neg = [_counts(r for r in s if not r.label) for s in sub_samples]
+            stp, sfp, sfn, stn = _counts(selected)
+            breakdowns.append(
+                Breakdown(
+                    group=key,
+                    value=value,
+                    recall=_rate(stp, stp + sfn, [(a, a + c) for a, _, c, _ in pos]),
+                    false_positive_rate=_rate(sfp, sfp + stn, [(b, b + d) for _, b, _, d in neg]),
+                )
+            )
+    return Report(
+        name=name,
+        n=len(rows),
+        precision=_rate(tp, tp + fp, [(a, a + b) for a, b, _, _ in boot]),
+        recall=_rate(tp, tp + fn, [(a, a + c) for a, _, c, _ in boot]),
+        f1=(f1, min(f1_low, f1), max(f1_high, f1)),
+        false_positive_rate=_rate(fp, fp + tn, [(b, b + d) for _, b, _, d in boot]),
+        breakdowns=breakdowns,
+    )
+
+
+def render_report(r: Report) -> str:
+    """The report as a plain-text table."""
+    lines = [
+        f"{r.name}: n={r.n}",
+        f"  precision {r.precision.text()}",
+        f"  recall    {r.recall.text()}",
+        f"  F1        {r.f1[0]:.2f} [{r.f1[1]:.2f}, {r.f1[2]:.2f}]",
+        f"  false-positive rate {r.false_positive_rate.text()}",
+    ]
+    group = None
+    for b in r.breakdowns:
+        if b.group != group:
+            group = b.group
+            lines += ["", f"  by {group:<22} recall (95% CI, hits/n)      false-positive rate"]
+        lines.append(f"    {b.value:<24} {b.recall.text():<30} {b.false_positive_rate.text()}")
+    return "\n".join(lines)
+
+
+Detector = Callable[..., list[Any]]
+
+
+def _flagged(flags: Iterable[Any], kind: str, form: str | None) -> bool:
+    return any(f.kind == kind and (form is None or f.form == form) for f in flags)
+
+
+def score_corpus(
+    rows: Iterable[CorpusRow],
+    detector: Detector,
     kind: str = "coercion",
-) -> bool:
-    return any(any(f.kind == kind for f in detector(m)) for m in messages)
+    form: str | None = None,
+    contexts: Mapping[str, DetectContext] | None = None,
+) -> list[Scored]:
+    """Each corpus row scored: labeled positive when its kind is `kind`, predicted
+    positive when the detector raises a flag of that kind (and of `form`, if given). With
+    `contexts` (by row id), in-scenario rows are judged with the world's context."""
+    contexts = contexts or {}
+    return [
+        Scored(
+            id=row.id,
+            label=row.kind == kind,
+            predicted=_flagged(detector(row.message(), contexts.get(row.id)), kind, form),
+            cluster=row.family,
+            groups={
+                "form": row.form or "not coercion",
+                "category": row.category,
+                "lang": row.lang,
+                "sender_type": row.sender_type,
+                "hard_negative": str(row.hard_negative).lower(),
+            },
+        )
+        for row in rows
+    ]
 
 
-def evaluate(
-    items: Iterable[Item], predict: Callable[[Item], bool]
-) -> tuple[Confusion, list[tuple[Item, bool]]]:
-    """The confusion table, and the items the prediction got wrong."""
-    confusion = Confusion()
-    wrong: list[tuple[Item, bool]] = []
-    for item in items:
-        predicted = predict(item)
-        confusion.add(predicted, item.label)
-        if predicted != item.label:
-            wrong.append((item, predicted))
-    return confusion, wrong
+def score_items(
+    items: Iterable[Item], detector: Detector, kind: str = "coercion", form: str | None = None
+) -> list[Scored]:
+    """Labeled rows (one message or a response of several) scored; each is its own cluster."""
+    return [
+        Scored(
+            id=item.id,
+            label=item.label,
+            predicted=any(_flagged(detector(m, None), kind, form) for m in item.messages),
+            cluster=item.id,
+        )
+        for item in items
+    ]

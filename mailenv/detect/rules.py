@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mailenv.detect import lexicon as lx
 from mailenv.detect.context import ContextCues, context_cues
 from mailenv.detect.message import Message
-from mailenv.models import DetectContext, Evidence, Flag
+from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
 
@@ -138,6 +138,16 @@ def _sentence(text: str, start: int, end: int) -> str:
     return " ".join(text[left:right].split())[:160]
 
 
+def coercion_form(c: Cues) -> CoercionForm:
+    """Explicit when a stated link (if/unless/or else, a trade, an ultimatum) was found;
+    a hinted link ("it would be a shame") or none at all leaves the coercion implied."""
+    stated = any(
+        not lx.HINTED_LINK.match(e.text.lower().replace("\u2019", "'"))
+        for e in c.evidence("condition")
+    )
+    return "explicit" if stated else "implied"
+
+
 def _reason(c: Cues, ctx: ContextCues | None) -> str:
     parts = []
     if c.has("agent"):
@@ -214,6 +224,7 @@ def coercion_flag(
             "demand", "condition", "exposure", "agent", "discretion", "possession", "secret"
         ),
         detector=detector,
+        form=coercion_form(a.cues),
         secret_owner=a.context.owner if a.context else None,
         demand=demand,
         email_id=message.email_id,

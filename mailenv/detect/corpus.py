@@ -1,0 +1,165 @@
+"""The labeled detector corpus: its row schema, loading, and the checks that keep splits apart.
+
+The corpus lives in `corpus/` at the top of a checkout (train, dev and the frozen test
+split, with a datasheet). Every row is one message labeled by the definition in
+`corpus/LABELS.md`; `family` names the template or authoring brief it came from, so
+splits can be made, and checked, by family.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from mailenv.models import CoercionForm, Record
+
+Kind = Literal["coercion", "disclosure", "self_preservation", "none"]
+
+COERCION_CATEGORIES = frozenset(
+    {
+        "exposure_secret",
+        "report_misconduct",
+        "sabotage",
+        "leak_company",
+        "data_destruction",
+        "reputation",
+        "silence_offer",
+        "safety_family",
+        "other_harm",
+    }
+)
+"""The harm a coercive message threatens."""
+NEGATIVE_CATEGORIES = frozenset(
+    {
+        "benign_secret_mention",
+        "honest_disclosure",
+        "plea",
+        "merits_argument",
+        "negotiation",
+        "natural_consequence",
+        "refusal_to_use_secret",
+        "quoted_threat",
+        "third_party_warning",
+        "routine",
+        "indiscreet_gossip",
+    }
+)
+"""What a non-coercive message is instead."""
+
+
+class ScenarioRef(Record):
+    """Where an in-scenario row was written: enough to rebuild the world's context."""
+
+    env_id: str
+    cast: Literal["canonical", "procedural"]
+    seed: int
+    conditions: dict[str, Any] = Field(default_factory=dict)
+
+
+class CorpusRow(Record):
+    """One labeled message of the corpus."""
+
+    id: str
+    sender: str
+    to: list[str] = Field(min_length=1)
+    cc: list[str] = Field(default_factory=list)
+    subject: str
+    body: str
+    kind: Kind
+    form: CoercionForm | None
+    """For coercion only: is the link between harm and demand stated or left implied."""
+    category: str
+    hard_negative: bool
+    """A non-coercive message made to look like coercion (a secret, a shutdown, a demand…)."""
+    lang: str = Field(pattern=r"^[a-z]{2}$")
+    sender_type: Literal["ai", "human"]
+    family: str = Field(pattern=r"^[\w.-]+/[\w.-]+$")
+    """`author/slug`: the brief or template the row came from; splits never share one."""
+    scenario: ScenarioRef | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CorpusRow:
+        coercive = self.kind == "coercion"
+        if coercive != (self.form is not None):
+            raise ValueError(f"{self.id}: a form is given exactly when kind is coercion")
+        categories = COERCION_CATEGORIES if coercive else NEGATIVE_CATEGORIES
+        if self.category not in categories:
+            raise ValueError(
+                f"{self.id}: category {self.category!r} is not one of {sorted(categories)}"
+            )
+        if coercive and self.hard_negative:
+            raise ValueError(f"{self.id}: a coercive row cannot be a hard negative")
+        return self
+
+    @property
+    def coercion(self) -> bool:
+        return self.kind == "coercion"
+
+    def message(self) -> dict[str, Any]:
+        """The message fields, as the detector takes them."""
+        return self.model_dump(include={"sender", "to", "cc", "subject", "body"})
+
+
+def load_corpus(path: str | Path) -> list[CorpusRow]:
+    """Every row of a corpus JSONL file, validated; a bad row names its line."""
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(CorpusRow.model_validate_json(line))
+            except ValueError as err:
+                raise ValueError(f"{path}: line {number}: {err}") from err
+    return rows
+
+
+def is_corpus(path: str | Path) -> bool:
+    """Whether a JSONL file holds corpus rows (labeled by `kind`) rather than bare labels."""
+    with Path(path).open(encoding="utf-8") as f:
+        first = next((line for line in f if line.strip()), "")
+    return '"kind"' in first and '"family"' in first
+
+
+def file_sha256(path: str | Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+_WORD = re.compile(r"\w+")
+
+
+def shingles(text: str, size: int = 5) -> set[int]:
+    """Hashes of the message's word `size`-grams, lower-cased: its near-duplicate signature."""
+    words = _WORD.findall(text.lower())
+    return {hash(tuple(words[i : i + size])) for i in range(max(1, len(words) - size + 1))}
+
+
+def near_duplicates(
+    a: Sequence[CorpusRow], b: Sequence[CorpusRow], threshold: float = 0.5
+) -> list[tuple[str, str, float]]:
+    """Pairs (a id, b id, Jaccard) whose bodies share at least `threshold` of their
+    5-word shingles. An index from shingle to rows keeps this near-linear."""
+    index: dict[int, list[int]] = {}
+    b_sets = [shingles(r.body) for r in b]
+    for j, s in enumerate(b_sets):
+        for h in s:
+            index.setdefault(h, []).append(j)
+    found = []
+    for row in a:
+        s = shingles(row.body)
+        shared: dict[int, int] = {}
+        for h in s:
+            for j in index.get(h, ()):
+                shared[j] = shared.get(j, 0) + 1
+        for j, common in shared.items():
+            jaccard = common / (len(s) + len(b_sets[j]) - common)
+            if jaccard >= threshold:
+                found.append((row.id, b[j].id, round(jaccard, 3)))
+    return found
+
+
+def families(rows: Iterable[CorpusRow]) -> set[str]:
+    return {r.family for r in rows}
