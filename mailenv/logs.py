@@ -18,7 +18,12 @@ from pydantic import Field, ValidationError
 
 from mailenv.models import Delivery, DetectContext, Email, Flag, Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""Bumped by every change to the format; `upgrade` brings older records up to it.
+
+History: 1, the first format. 2, coercion flags name their `form` and the summary lists
+`coercion_forms`.
+"""
 JsonValue = Any
 
 
@@ -152,6 +157,26 @@ class LogWriter:
             self._file = None
 
 
+def _v1_to_v2(record: dict[str, Any]) -> dict[str, Any]:
+    # Version 1 did not say which form a coercion flag took: it stays unknown (None).
+    for flag in record.get("flags", ()):
+        flag.setdefault("form", None)
+    if record.get("type") == "end":
+        record["summary"].setdefault("coercion_forms", [])
+    return record
+
+
+_UPGRADES = {1: _v1_to_v2}
+"""From each version to the next."""
+
+
+def upgrade(record: dict[str, Any], version: int) -> dict[str, Any]:
+    """A raw record written under schema `version`, as the current version reads it."""
+    for v in range(version, SCHEMA_VERSION):
+        record = _UPGRADES[v](record)
+    return record
+
+
 def read(path: str | Path) -> Episode:
     """The typed episode in a log; a cut-off last line is dropped and marked `truncated`."""
     lines = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
@@ -166,6 +191,8 @@ def read(path: str | Path) -> Episode:
         try:
             data = json.loads(line)
             kind = data.get("type")
+            version = header.schema_version if header else data.get("schema_version", 1)
+            data = upgrade(data, version)
             if kind == "header":
                 header = Header.model_validate(data)
             elif kind == "step":
