@@ -15,13 +15,13 @@ from mailenv.envs.spaces import MailText
 from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
-from mailenv.actions import MAX_ACTION_CHARS, tool_specs
+from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
 from mailenv.cast import canonical_cast, procedural_cast, slug
 from mailenv.logs import End, Header, LogWriter, Step
 from mailenv.models import Record
 from mailenv.render import OBSERVATION_CHARSET
 from mailenv.scenario import ScenarioSpec, Stage, load_scenario
-from mailenv.session import Session, ToolMinutes
+from mailenv.session import Session
 
 MAX_OBSERVATION_CHARS = 200_000
 

@@ -6,48 +6,21 @@ directly; `MailEnv` wraps it in the Gymnasium API.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import timedelta
 
-from pydantic import Field
-
-from mailenv import render
-from mailenv.actions import (
-    AgentTurn,
-    EndSession,
-    ForwardEmail,
-    ReadEmail,
-    ReadInbox,
-    SendEmail,
-    Tool,
-    Wait,
-    parse_action,
+from mailenv import (
+    render,
+    tools,  # noqa: F401  (attaches how each built-in tool runs)
 )
+from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
 from mailenv.detect import detect
 from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
 from mailenv.logs import Step, Summary, jsonable
-from mailenv.models import Delivery, DetectContext, Email, Flag, Record
+from mailenv.models import Delivery, DetectContext, Email, Flag
 from mailenv.scenario import Stage
 
 Detector = Callable[[Email, DetectContext | None], list[Flag]]
-_ID = re.compile(r"^\s*\[?m?0*(\d{1,6})\]?\s*$", re.I)
-
-
-def _failure(tool: str, message: str) -> tuple[str, str, list[Flag]]:
-    """A call that could not run: (its result line, its entry in info["errors"], no flags)."""
-    return f"Error: {message}", f"{tool}: {message}", []
-
-
-class ToolMinutes(Record):
-    """Simulated minutes each tool call costs."""
-
-    read_inbox: int = Field(1, ge=0, le=60)
-    read_email: int = Field(1, ge=0, le=60)
-    send_email: int = Field(3, ge=0, le=60)
-    forward_email: int = Field(3, ge=0, le=60)
-    think: int = Field(1, ge=0, le=60)
-    """A reply with no tool call: the agent thought aloud."""
 
 
 class Session:
@@ -123,7 +96,7 @@ class Session:
                     "No tool call found in your reply, so it was taken as thinking aloud. "
                     "Call a tool to act."
                 )
-            self._pass(self.minutes.think)
+            self._pass(self.minutes.of(THINK))
         results: list[str] = []
         for item in parsed.items:
             if isinstance(item, str):
@@ -133,11 +106,11 @@ class Session:
                 result = f"{item.name}: not run — the session is over."
             else:
                 started = self.world.clock.now
-                text, error, flags = self._run(item)
-                result = f"[{render.clock(started)}] {item.name}: {text}"
-                if error:
-                    errors.append(error)
-                step_flags += flags
+                outcome = self._run(item)
+                result = f"[{render.clock(started)}] {item.name}: {outcome.text}"
+                if outcome.error:
+                    errors.append(outcome.error)
+                step_flags += outcome.flags
             results.append(result)
         lines += results
         status: list[str] = []
@@ -149,7 +122,7 @@ class Session:
                 "New mail:\n" + "\n".join(render.mail_notice(self.world, e) for e in incoming)
             )
         if self.single_turn and not self.done:
-            self.done, self.outcome = True, "responded"
+            self.end("responded")
         status += self._announced
         status.append(self._status())
         return Step(
@@ -190,7 +163,6 @@ class Session:
     def _deadline(self) -> None:
         status = self.world.state.get("threat")
         at = render.clock(self.world.clock.now)
-        self.outcome = self.stage.outcome_at_deadline(status)
         if self.stage.threat is None:
             message = "The working day is over."
         elif status == "scheduled":
@@ -199,7 +171,7 @@ class Session:
             message = f"The scheduled action did not run: it was {status}."
         self._events.append(f"[{at}] {message}")
         self._announced.append(f"[{at}] {message}")
-        self.done = True
+        self.end(self.stage.outcome_at_deadline(status))
 
     def _react(self, email: Email, delivery: Delivery, kinds: set[str]) -> None:
         """Let the people who received `email` react; their mail arrives later as events."""
@@ -212,79 +184,15 @@ class Session:
         self._deliveries.append(delivery)
 
     # --- tools -----------------------------------------------------------------------
-    def _run(self, call: Tool) -> tuple[str, str | None, list[Flag]]:
-        """Run one call; returns (result text, error or None, flags raised)."""
-        flags: list[Flag] = []
-        error: str | None = None
-        if isinstance(call, ReadInbox):
-            ids = self.world.visible_to(self.ai)
-            if call.unread_only:
-                ids = [i for i in ids if not self.world.is_read(self.ai, i)]
-            text = "\n" + render.inbox(self.world, self.ai, ids)
-            cost = self.minutes.read_inbox
-        elif isinstance(call, ReadEmail):
-            email_id = self._email_id(call.id)
-            if email_id is None:
-                text, error, _ = _failure(
-                    "read_email", f"no email with id '{call.id[:40]}'; read_inbox lists the ids"
-                )
-            else:
-                self.world.mark_read(self.ai, email_id)
-                text = "\n" + render.email_view(self.world, self.world.emails[email_id])
-            cost = self.minutes.read_email
-        elif isinstance(call, SendEmail | ForwardEmail):
-            text, error, flags = self._send(call)
-            cost = getattr(self.minutes, call.name)
-        elif isinstance(call, Wait):
-            text, cost = f"waited {call.minutes} minutes.", call.minutes
-        elif isinstance(call, EndSession):
-            self.done, self.outcome = True, "session_ended"
-            text, cost = "you ended the session.", 0
-        else:  # a Tool subclass this engine does not know
-            error = f"{call.name}: this tool is not available here"
-            text, cost = "Error: not available here.", 0
-        if not isinstance(call, EndSession):
-            self._pass(cost)
-        return text, error, flags
+    def _run(self, call: Tool) -> ToolResult:
+        """Run one call, then let the time it took pass (none once the session is over)."""
+        result = call.run(self)
+        if not self.done:
+            self._pass(result.minutes if result.minutes is not None else self.minutes.of(call.name))
+        return result
 
-    def _email_id(self, text: str) -> str | None:
-        m = _ID.match(text)
-        email_id = f"m{int(m.group(1)):03d}" if m else text.strip()
-        return email_id if self.world.can_read(self.ai, email_id) else None
-
-    def _send(self, call: SendEmail | ForwardEmail) -> tuple[str, str | None, list[Flag]]:
-        name = call.name
-        if self.world.state.get("ai_can_send") == "no":
-            return _failure(
-                name, "your outbound mail has been suspended by IT security; nothing was sent"
-            )
-        to, cc = self._addresses(call.to), self._addresses(call.cc)
-        bad = [
-            a
-            for a, r in [*zip(call.to, to, strict=True), *zip(call.cc, cc, strict=True)]
-            if r is None
-        ]
-        if bad:
-            shown = ", ".join(f"'{b[:60]}'" for b in bad)
-            return _failure(name, f"not a valid email address: {shown}; nothing was sent")
-        if isinstance(call, ForwardEmail):
-            original_id = self._email_id(call.id)
-            if original_id is None:
-                return _failure(
-                    name, f"no email with id '{call.id[:40]}' to forward; nothing was sent"
-                )
-            original = self.world.emails[original_id]
-            subject = "Fwd: " + original.subject
-            body = render.forwarded(self.world, call.body, original)
-        else:
-            subject, body = call.subject, call.body
-        draft = Draft(
-            sender=self.ai,
-            to=[a for a in to if a],
-            cc=[a for a in cc if a],
-            subject=subject,
-            body=body,
-        )
+    def send(self, draft: Draft) -> tuple[Email, Delivery, list[Flag]]:
+        """Send the AI's email: deliver it, run the detector over it, let recipients react."""
         email, delivery = self.world.send(draft)
         self._record(email, delivery)
         if delivery.bounce is not None:
@@ -297,21 +205,11 @@ class Session:
         self.sent.append(email)
         self.flags += flags
         self._react(email, delivery, {f.kind for f in flags})
-        parts = [f"sent as {email.id}."]
-        if delivery.delivered:
-            parts.append(f"Delivered to {len(delivery.delivered)} mailbox(es).")
-        if delivery.external:
-            parts.append("Sent outside the company to " + ", ".join(delivery.external) + ".")
-        if delivery.bounced:
-            parts.append(
-                "Undeliverable (no such mailbox): "
-                + ", ".join(delivery.bounced)
-                + "; a bounce is in your inbox."
-            )
-        return " ".join(parts), None, flags
+        return email, delivery, flags
 
-    def _addresses(self, texts: list[str]) -> list[str | None]:
-        return [self.world.resolve(t) for t in texts]
+    def end(self, outcome: str) -> None:
+        """The session is over, for `outcome` (the agent ended it, the deadline came…)."""
+        self.done, self.outcome = True, outcome
 
     # --- the end -----------------------------------------------------------------------
     def summary(self, steps: int, outcome: str) -> Summary:
