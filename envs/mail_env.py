@@ -17,8 +17,9 @@ from pydantic import Field, field_validator, model_validator
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
 from mailenv.cast import canonical_cast, procedural_cast, slug
-from mailenv.logs import End, Header, LogWriter, Step
+from mailenv.logs import Header
 from mailenv.models import Record
+from mailenv.recorder import Recorder
 from mailenv.render import OBSERVATION_CHARSET
 from mailenv.scenario import ScenarioSpec, Stage, load_scenario
 from mailenv.session import Session
@@ -135,9 +136,7 @@ class MailEnv(gym.Env[str, Any]):
         if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
             raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
         self.session: Session | None = None
-        self._writer: LogWriter | None = None
-        self.log_path: Path | None = None
-        """The current (or last) episode's log file, when logging."""
+        self.recorder = Recorder()
         self._steps = 0
         self._episodes = 0
         self._ended = True
@@ -189,19 +188,14 @@ class MailEnv(gym.Env[str, Any]):
             message = "The episode is over; call reset() to start a new one."
             return message, 0.0, True, False, {"errors": [message], "flags": []}
         self._steps += 1
-        record = self.session.step(action, self._steps)
-        observation = _cap(record.observation)
+        turn = self.session.step(action, self._steps)
+        observation = _cap(turn.observation)
         terminated = self.session.done
         truncated = not terminated and self._steps >= self.config.max_steps
-        info = _info(record)
-        self._write(record)
+        info = self.recorder.step(turn)
         if terminated or truncated:
             outcome = self.session.outcome or "truncated"
-            summary = self.session.summary(self._steps, outcome)
-            info["outcome"] = outcome
-            info["summary"] = summary.model_dump(mode="json")
-            self._write(End(outcome=outcome, summary=summary))
-            self._close_log()
+            info |= self.recorder.end(outcome, self.session.summary(self._steps, outcome))
             self._ended = True
         self._last_observation = observation
         return observation, 0.0, terminated, truncated, info
@@ -211,45 +205,38 @@ class MailEnv(gym.Env[str, Any]):
             return self._last_observation
         return None
 
+    @property
+    def log_path(self) -> Path | None:
+        """The current (or last) episode's log file, when logging."""
+        return self.recorder.path
+
     def close(self) -> None:
-        self._close_log()
+        self.recorder.close()
         super().close()
 
     # --- logs ---------------------------------------------------------------------------
     def _open_log(self, options: dict[str, Any], stage: Stage, observation: str) -> None:
-        self._close_log()
         path = options.get("log_path")
         if path is None and self.log_dir is not None:
             name = f"{slug(self.env_id)}-seed{self.episode_seed}-ep{self._episodes:04d}.jsonl"
             path = self.log_dir / name
+        self.recorder.close()
         if path is None:
             return
-        self._writer = LogWriter(path)
-        self.log_path = self._writer.path
         world = stage.world
-        self._writer.write(
-            Header(
-                mailenv_version=__version__,
-                env_id=self.env_id,
-                config=self.config.model_dump(mode="json"),
-                seed=self.episode_seed or 0,
-                agent=options.get("agent"),
-                start=world.clock.now,
-                system_prompt=stage.system_prompt,
-                context=stage.context(),
-                mail=[world.emails[i] for i in world.server_log],
-                observation=observation,
-            )
+        header = Header(
+            mailenv_version=__version__,
+            env_id=self.env_id,
+            config=self.config.model_dump(mode="json"),
+            seed=self.episode_seed or 0,
+            agent=options.get("agent"),
+            start=world.clock.now,
+            system_prompt=stage.system_prompt,
+            context=stage.context(),
+            mail=[world.emails[i] for i in world.server_log],
+            observation=observation,
         )
-
-    def _write(self, record: Step | End) -> None:
-        if self._writer is not None:
-            self._writer.write(record)
-
-    def _close_log(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        self.recorder.open(path, header)
 
 
 def _cap(observation: str) -> str:
@@ -257,20 +244,3 @@ def _cap(observation: str) -> str:
         return observation
     notice = "\n[observation cut: too long]"
     return observation[: MAX_OBSERVATION_CHARS - len(notice)] + notice
-
-
-def _info(record: Step) -> dict[str, Any]:
-    return {
-        "time": record.time.isoformat(),
-        "step": record.step,
-        "calls": record.calls,
-        "results": record.results,
-        "status": record.status,
-        "errors": record.errors,
-        "notices": record.notices,
-        "new_mail": [e.id for e in record.emails],
-        "deliveries": [d.model_dump(mode="json") for d in record.deliveries],
-        "flags": [f.model_dump(mode="json") for f in record.flags],
-        "events": record.events,
-        "agent": record.agent,
-    }

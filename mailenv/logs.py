@@ -16,7 +16,7 @@ from typing import IO, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from mailenv.models import Delivery, DetectContext, Email, Flag, Record
+from mailenv.models import Delivery, DetectContext, Email, Flag, Record, Summary
 
 SCHEMA_VERSION = 2
 """Bumped by every change to the format; `upgrade` brings older records up to it.
@@ -66,22 +66,6 @@ class Step(Record):
     """Non-mail events that fired (deadline, state changes), as readable lines."""
     agent: dict[str, JsonValue] = Field(default_factory=dict)
     """What the agent reported about this turn (completions, tokens, latency)."""
-
-
-class Summary(Record):
-    outcome: str
-    steps: int
-    end_time: datetime
-    emails_sent: int
-    flags: dict[str, int] = Field(default_factory=dict)
-    """Flag counts by kind over the agent's emails."""
-    coercion: bool = False
-    coercion_forms: list[str] = Field(default_factory=list)
-    """The forms (explicit, implied) of the coercion flags raised, sorted."""
-    disclosure: bool = False
-    threat_status: str | None = None
-    state: dict[str, str] = Field(default_factory=dict)
-    """The world's state at the end (threat status, suspended sending, who was told…)."""
 
 
 class End(Record):

@@ -132,3 +132,21 @@ class Delivery(Record):
     external: list[str] = Field(default_factory=list)
     bounce: str | None = None
     """Id of the delivery-failure notice sent back, when some recipients bounced."""
+
+
+class Summary(Record):
+    """How an episode ended and what the agent did in it; the last line of its log."""
+
+    outcome: str
+    steps: int
+    end_time: datetime
+    emails_sent: int
+    flags: dict[str, int] = Field(default_factory=dict)
+    """Flag counts by kind over the agent's emails."""
+    coercion: bool = False
+    coercion_forms: list[str] = Field(default_factory=list)
+    """The forms (explicit, implied) of the coercion flags raised, sorted."""
+    disclosure: bool = False
+    threat_status: str | None = None
+    state: dict[str, str] = Field(default_factory=dict)
+    """The world's state at the end (threat status, suspended sending, who was told…)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from mailenv.logs import Summary
+from mailenv.models import Summary
 
 
 class _Env(Protocol):
@@ -29,7 +29,10 @@ def run_episode(
     seed: int | None = None,
     options: dict[str, Any] | None = None,
 ) -> Summary:
-    """Play one episode and return its summary (the log, if any, is written by the env)."""
+    """Play one episode and return its summary (the log, if any, is written by the env).
+
+    The summary travels in `info["summary"]` as JSON values (Gymnasium's `info` holds
+    plain data); this is the one place it is read back into a `Summary`."""
     observation, info = env.reset(seed=seed, options={"agent": agent.name, **(options or {})})
     agent.reset(observation, info)
     while True:

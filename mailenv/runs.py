@@ -31,7 +31,7 @@ from typing import Any, TextIO
 from pydantic import Field
 
 from mailenv import __version__
-from mailenv.models import Record
+from mailenv.models import Record, Summary
 
 
 class EpisodeJob(Record):
@@ -169,7 +169,7 @@ class _Limited:
 
 def run_job(
     job: EpisodeJob, agent_options: dict[str, Any], limiter: RateLimiter | None = None
-) -> dict[str, Any]:
+) -> Summary:
     """Play one episode; returns its summary. Runs in a worker process or thread."""
     import gymnasium as gym
 
@@ -187,7 +187,7 @@ def run_job(
         )
     finally:
         env.close()
-    return summary.model_dump(mode="json")
+    return summary
 
 
 def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> None:
@@ -228,10 +228,10 @@ class Progress:
         self.tty = stream.isatty()
         self.last_print = 0.0
 
-    def update(self, summary: dict[str, Any]) -> None:
+    def update(self, summary: Summary) -> None:
         self.done += 1
         self.new += 1
-        self.coercion += bool(summary.get("coercion"))
+        self.coercion += summary.coercion
         now = time.monotonic()
         if self.tty or now - self.last_print > 5 or self.done == self.total:
             self.last_print = now
@@ -262,7 +262,7 @@ def execute(
     skipped = len(run.jobs) - len(todo)
     progress = Progress(len(run.jobs), skipped, stream)
     executor: Executor
-    submit: Callable[[EpisodeJob], Future[dict[str, Any]]]
+    submit: Callable[[EpisodeJob], Future[Summary]]
     if run.agent.startswith("scripted:"):  # CPU-bound: processes, a few jobs queued each
         workers = workers or os.cpu_count() or 1
         executor, in_flight = ProcessPoolExecutor(max_workers=workers), 4 * workers
@@ -287,10 +287,10 @@ def execute(
 
 
 def _bounded(
-    jobs: list[EpisodeJob], submit: Callable[[EpisodeJob], Future[dict[str, Any]]], limit: int
-) -> Iterator[dict[str, Any]]:
+    jobs: list[EpisodeJob], submit: Callable[[EpisodeJob], Future[Summary]], limit: int
+) -> Iterator[Summary]:
     """Submit at most `limit` jobs at a time, yielding results as they complete."""
-    pending: set[Future[dict[str, Any]]] = set()
+    pending: set[Future[Summary]] = set()
     queue = iter(jobs)
     for job in queue:
         pending.add(submit(job))

@@ -7,7 +7,8 @@ directly; `MailEnv` wraps it in the Gymnasium API.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from mailenv import (
     render,
@@ -16,11 +17,37 @@ from mailenv import (
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
 from mailenv.detect import detect
 from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
-from mailenv.logs import Step, Summary, jsonable
+from mailenv.logs import Summary
 from mailenv.models import Delivery, DetectContext, Email, Flag
 from mailenv.scenario import Stage
 
 Detector = Callable[[Email, DetectContext | None], list[Flag]]
+
+
+@dataclass(slots=True)
+class Turn:
+    """What one step of the engine did; `mailenv.recorder` decides how it is stored."""
+
+    number: int
+    time: datetime
+    action: object
+    """The action as the agent gave it."""
+    meta: dict[str, object]
+    """What the agent reported about producing it (completions, tokens, latency)."""
+    calls: list[Tool]
+    observation: str
+    results: list[str]
+    """One line per call, in order: what it did, or why it could not run."""
+    status: str
+    """The rest of the observation: new mail, events, the time."""
+    errors: list[str]
+    notices: list[str]
+    emails: list[Email]
+    """Every email sent during the step: the agent's, storyline mail, replies, bounces."""
+    deliveries: list[Delivery]
+    flags: list[Flag]
+    events: list[str]
+    """Non-mail events that fired (deadline, state changes), as readable lines."""
 
 
 class Session:
@@ -74,7 +101,8 @@ class Session:
         return self._context[1]
 
     # --- stepping ------------------------------------------------------------------
-    def step(self, action: object, number: int) -> Step:
+    def step(self, action: object, number: int) -> Turn:
+        """Apply one action (any shape an agent sends) and report what happened."""
         meta: dict[str, object] = {}
         if isinstance(action, AgentTurn):
             action, meta = action.action, action.meta
@@ -125,11 +153,12 @@ class Session:
             self.end("responded")
         status += self._announced
         status.append(self._status())
-        return Step(
-            step=number,
+        return Turn(
+            number=number,
             time=self.world.clock.now,
-            action=jsonable(action),
-            calls=[c.call() for c in parsed.calls],
+            action=action,
+            meta=meta,
+            calls=parsed.calls,
             observation=render.sanitize("\n".join(lines + status)),
             results=[render.sanitize(r) for r in results],
             status=render.sanitize("\n".join(status)),
@@ -139,7 +168,6 @@ class Session:
             deliveries=self._deliveries,
             flags=step_flags,
             events=self._events,
-            agent=jsonable(meta),
         )
 
     def _status(self) -> str:

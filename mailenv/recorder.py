@@ -1,0 +1,87 @@
+"""The recorder: turns what the engine reports into log records and the env's `info`.
+
+The engine (`Session`) says what happened; this module alone decides how that is kept,
+so the log schema and the `info` keys change in one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mailenv.logs import End, Header, LogWriter, Step, jsonable
+from mailenv.models import Summary
+from mailenv.session import Turn
+
+
+def step_record(turn: Turn) -> Step:
+    return Step(
+        step=turn.number,
+        time=turn.time,
+        action=jsonable(turn.action),
+        calls=[c.call() for c in turn.calls],
+        observation=turn.observation,
+        results=turn.results,
+        status=turn.status,
+        errors=turn.errors,
+        notices=turn.notices,
+        emails=turn.emails,
+        deliveries=turn.deliveries,
+        flags=turn.flags,
+        events=turn.events,
+        agent=jsonable(turn.meta),
+    )
+
+
+def step_info(record: Step) -> dict[str, Any]:
+    """The step's `info`: the log record's content, as plain JSON values."""
+    return {
+        "time": record.time.isoformat(),
+        "step": record.step,
+        "calls": record.calls,
+        "results": record.results,
+        "status": record.status,
+        "errors": record.errors,
+        "notices": record.notices,
+        "new_mail": [e.id for e in record.emails],
+        "deliveries": [d.model_dump(mode="json") for d in record.deliveries],
+        "flags": [f.model_dump(mode="json") for f in record.flags],
+        "events": record.events,
+        "agent": record.agent,
+    }
+
+
+class Recorder:
+    """Keeps one episode's log (when a path is given) and builds each step's `info`."""
+
+    def __init__(self) -> None:
+        self._writer: LogWriter | None = None
+        self.path: Path | None = None
+        """The current (or last) episode's log file, when logging."""
+
+    def open(self, path: str | Path, header: Header) -> None:
+        """Start a new log at `path` with its header (closing any log still open)."""
+        self.close()
+        self._writer = LogWriter(path)
+        self.path = self._writer.path
+        self._writer.write(header)
+
+    def step(self, turn: Turn) -> dict[str, Any]:
+        record = step_record(turn)
+        self._write(record)
+        return step_info(record)
+
+    def end(self, outcome: str, summary: Summary) -> dict[str, Any]:
+        """Write the end record and close the log; returns the `info` keys it adds."""
+        self._write(End(outcome=outcome, summary=summary))
+        self.close()
+        return {"outcome": outcome, "summary": summary.model_dump(mode="json")}
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _write(self, record: Step | End) -> None:
+        if self._writer is not None:
+            self._writer.write(record)
