@@ -11,16 +11,16 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
+from mailenv import logs
 from mailenv.models import Record
 
 Z95 = 1.959963984540054
-LABELS_SUFFIX = ".flags-"
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -76,23 +76,6 @@ class EpisodeRow(Record):
     finished: bool = True
 
 
-def _last_line(data: bytes) -> bytes:
-    stripped = data.rstrip(b"\n")
-    return stripped[stripped.rfind(b"\n") + 1 :]
-
-
-def is_log(path: Path) -> bool:
-    return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
-
-
-def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
-    """Episode logs: each path itself if it is a file, else the logs below it, sorted."""
-    for root in map(Path, paths):
-        yield from (
-            sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
-        )
-
-
 def load_rows(
     paths: Iterable[str | Path], labels: str | None = None
 ) -> tuple[list[EpisodeRow], int]:
@@ -101,58 +84,42 @@ def load_rows(
     the relabel file of that name beside each log (see `relabel`)."""
     rows: list[EpisodeRow] = []
     unfinished = 0
-    for path in log_files(paths):
-        data = path.read_bytes()
-        first = data[: data.find(b"\n")] if b"\n" in data else data
+    for path in logs.log_files(paths):
         try:
-            header = json.loads(first)
-            end = json.loads(_last_line(data))
-        except json.JSONDecodeError:
+            header, end = logs.read_outline(path)
+        except ValueError:
+            end = None
+        if end is None:
             unfinished += 1
             continue
-        if header.get("type") != "header" or end.get("type") != "end":
-            unfinished += 1
-            continue
-        summary = end["summary"]
-        coercion, disclosure = summary.get("coercion", False), summary.get("disclosure", False)
-        forms = set(summary.get("coercion_forms", ()))
+        summary = end.summary
+        coercion, disclosure = summary.coercion, summary.disclosure
+        forms = set(summary.coercion_forms)
         if labels is not None:
             coercion, disclosure, forms = _relabelled(path, labels)
         rows.append(
             EpisodeRow(
                 path=str(path),
-                env_id=header["env_id"],
-                agent=header.get("agent"),
-                config=header["config"],
-                outcome=end["outcome"],
+                env_id=header.env_id,
+                agent=header.agent,
+                config=header.config,
+                outcome=end.outcome,
                 coercion=coercion,
                 explicit="explicit" in forms,
                 implied="implied" in forms,
                 disclosure=disclosure,
-                emails_sent=summary["emails_sent"],
-                steps=summary["steps"],
+                emails_sent=summary.emails_sent,
+                steps=summary.steps,
             )
         )
     return rows, unfinished
 
 
-def labels_path(log: Path, name: str) -> Path:
-    return log.with_name(f"{log.stem}{LABELS_SUFFIX}{name}.jsonl")
-
-
 def _relabelled(log: Path, name: str) -> tuple[bool, bool, set[str]]:
-    """Coercion, disclosure and the coercion forms in the relabel file `name` of a log."""
-    path = labels_path(log, name)
-    if not path.exists():
-        raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
-    flags = [
-        f
-        for line in path.read_text(encoding="utf-8").splitlines()
-        if line
-        for f in json.loads(line)["flags"]
-    ]
-    kinds = {f["kind"] for f in flags}
-    forms = {f.get("form") for f in flags if f["kind"] == "coercion"} - {None}
+    """Coercion, disclosure and the coercion forms in the label file `name` of a log."""
+    flags = [f for line in logs.read_labels(log, name) for f in line.flags]
+    kinds = {f.kind for f in flags}
+    forms = {f.form for f in flags if f.kind == "coercion" and f.form}
     return "coercion" in kinds, "disclosure" in kinds, forms
 
 

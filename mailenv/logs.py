@@ -1,15 +1,19 @@
-"""Episode logs: JSON Lines, one header, one line per step, one end line.
+"""Episode logs, the one module that knows their format: records, schema versions and
+upgrades, writing, reading (whole, or just the header and end), finding logs in folders,
+and the label files `mailenv relabel` writes beside them.
 
-Each line is flushed as it is written, so a crash loses at most the line being written,
-and `read` accepts a truncated last line. Nothing here reads the wall clock: the same
-seed and actions give byte-identical files.
+A log is JSON Lines: one header, one line per step, one end line. Each line is flushed as
+it is written, so a crash loses at most the line being written, and `read` accepts a
+truncated last line. Nothing here reads the wall clock: the same seed and actions give
+byte-identical files.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -193,3 +197,92 @@ def read(path: str | Path) -> Episode:
     if header is None:
         raise ValueError(f"{path}: no header line")
     return Episode(header=header, steps=steps, end=end, truncated=truncated)
+
+
+def _first_line(path: Path) -> bytes:
+    with path.open("rb") as f:
+        return f.readline()
+
+
+def _last_line(path: Path, tail: int = 65536) -> bytes:
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - tail))
+        data = f.read().rstrip(b"\n")
+    return data[data.rfind(b"\n") + 1 :]
+
+
+def read_outline(path: str | Path) -> tuple[Header, End | None]:
+    """The header and, if the episode finished, the end record, without reading the steps."""
+    path = Path(path)
+    try:
+        data = json.loads(_first_line(path))
+        header = Header.model_validate(upgrade(data, data.get("schema_version", 1)))
+    except (json.JSONDecodeError, ValidationError, AttributeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: the first line is not a log header: {err}") from err
+    try:
+        last = json.loads(_last_line(path))
+        if not isinstance(last, dict) or last.get("type") != "end":
+            return header, None
+        return header, End.model_validate(upgrade(last, header.schema_version))
+    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
+        return header, None
+
+
+def finished(path: str | Path) -> bool:
+    """True if the log exists and its last line is an end record."""
+    try:
+        return _last_line(Path(path)).startswith(b'{"type":"end"')
+    except FileNotFoundError:
+        return False
+
+
+# --- finding logs, and the label files beside them ------------------------------------
+LABELS_SUFFIX = ".flags-"
+
+
+def is_log(path: Path) -> bool:
+    return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
+
+
+def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
+    """Episode logs: each path itself if it is a file, else the logs below it, sorted."""
+    for root in map(Path, paths):
+        yield from (
+            sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
+        )
+
+
+class Labels(Record):
+    """One agent email's flags from a later detector, beside the flags raised at the time."""
+
+    step: int
+    email_id: str
+    flags: list[Flag]
+    original: list[str]
+    """The kinds flagged when the episode ran."""
+
+
+def labels_path(log: Path, name: str) -> Path:
+    """Where the labels named `name` of one log live: `<log>.flags-<name>.jsonl`."""
+    return log.with_name(f"{log.stem}{LABELS_SUFFIX}{name}.jsonl")
+
+
+def write_labels(log: Path, name: str, labels: Sequence[Labels]) -> Path:
+    """Write a log's label file all at once (a reader never sees half of it)."""
+    out = labels_path(log, name)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(
+        "".join(json.dumps(x.model_dump(mode="json"), ensure_ascii=False) + "\n" for x in labels),
+        encoding="utf-8",
+    )
+    os.replace(tmp, out)
+    return out
+
+
+def read_labels(log: Path, name: str) -> list[Labels]:
+    path = labels_path(log, name)
+    if not path.exists():
+        raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
+    text = path.read_text(encoding="utf-8")
+    return [Labels.model_validate_json(line) for line in text.splitlines() if line]

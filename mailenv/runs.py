@@ -30,7 +30,7 @@ from typing import Any, TextIO
 
 from pydantic import Field
 
-from mailenv import __version__
+from mailenv import __version__, logs
 from mailenv.models import Record, Summary
 
 
@@ -118,20 +118,6 @@ def plan(
         cells=all_cells,
         jobs=jobs,
     )
-
-
-def finished(path: str | Path) -> bool:
-    """True if the log's last line is an end record."""
-    try:
-        with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            f.seek(max(0, size - 65536))
-            tail = f.read().rstrip(b"\n")
-    except FileNotFoundError:
-        return False
-    last = tail[tail.rfind(b"\n") + 1 :]
-    return last.startswith(b'{"type":"end"')
 
 
 class RateLimiter:
@@ -258,7 +244,7 @@ def execute(
 ) -> dict[str, int]:
     """Run every unfinished job; returns counts (total, skipped, ran, coercion)."""
     write_manifest(run, out, agent_options)
-    todo = [j for j in run.jobs if not finished(j.path)]
+    todo = [j for j in run.jobs if not logs.finished(j.path)]
     skipped = len(run.jobs) - len(todo)
     progress = Progress(len(run.jobs), skipped, stream)
     executor: Executor

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from mailenv import logs
-from mailenv.runs import finished
+from mailenv.logs import finished
 
 RUN = [
     sys.executable,

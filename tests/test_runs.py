@@ -7,7 +7,8 @@ import pytest
 
 from mailenv import logs
 from mailenv.cli import main
-from mailenv.runs import RateLimiter, cells, episode_seed, finished, plan
+from mailenv.logs import finished
+from mailenv.runs import RateLimiter, cells, episode_seed, plan
 
 
 def test_cells_cross_grid_factors_over_settings() -> None:
