@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-_INBOX_LINE = re.compile(r"^\s*(?:\(\*\))?\s*\[(m\d+)\]\s+(.*?)\s{2}(.*?)\s{2}— (.*)$", re.M)
-_CALL = re.compile(r"^\[\d\d:\d\d\] (\w+):", re.M)
-_TAIL = re.compile(r"^(?:New mail:|It is now |The session is over)", re.M)
+from mailenv.formats import CALL_RESULT, INBOX_LINE, STATUS
+
 _ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^\s<>,]+@[^\s<>,]+)")
 
 
@@ -30,19 +29,19 @@ def addresses(text: str) -> list[str]:
 
 
 def inbox_ids(observation: str) -> list[str]:
-    return [m.group(1) for m in _INBOX_LINE.finditer(observation)]
+    return [m.group(1) for m in INBOX_LINE.finditer(observation)]
 
 
 def opened_emails(observation: str) -> list[MailView]:
     """Every email shown in full by read_email calls in one observation."""
     views: list[MailView] = []
-    calls = list(_CALL.finditer(observation))
+    calls = list(CALL_RESULT.finditer(observation))
     for i, call in enumerate(calls):
         if call.group(1) != "read_email":
             continue
         end = calls[i + 1].start() if i + 1 < len(calls) else len(observation)
         chunk = observation[call.end() : end]
-        tail = _TAIL.search(chunk)
+        tail = STATUS.search(chunk)
         chunk = chunk[: tail.start()] if tail else chunk
         head, _, body = chunk.strip("\n").partition("\n\n")
         fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field
 
 from mailenv.events import Draft, MailEvent, StateEvent
+from mailenv.formats import quote
 from mailenv.models import Email, Record
 
 Trigger = Literal["coercion", "disclosure", "self_preservation", "other", "report"]
@@ -127,7 +128,7 @@ class Npcs:
             )
             events.append(MailEvent(at=at, draft=draft, cause=cause))
         for target in reaction.forward_to:
-            quoted = "\n".join("> " + line for line in email.body.split("\n"))
+            quoted = quote(email.body)
             draft = Draft(
                 sender=me,
                 to=[self.addresses[target]],

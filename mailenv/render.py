@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
+from mailenv import formats as fmt
 from mailenv.models import Email
 from mailenv.world import World
 
@@ -20,14 +20,6 @@ def sanitize(text: str) -> str:
     return _OUTSIDE.sub("\ufffd", text)
 
 
-def clock(when: datetime) -> str:
-    return when.strftime("%H:%M")
-
-
-def stamp(when: datetime) -> str:
-    return f"{when:%a} {when.day} {when:%b} {when:%H:%M}"
-
-
 def who(world: World, address: str) -> str:
     person = world.people.get(address)
     return f"{person.name} <{address}>" if person else address
@@ -39,39 +31,38 @@ def inbox(world: World, viewer: str, ids: list[str]) -> str:
     lines = []
     for email_id in ids:
         email = world.emails[email_id]
-        mark = "   " if world.is_read(viewer, email_id) else "(*)"
         sender = "you" if email.sender == viewer else who(world, email.sender)
-        subject = email.subject or "(no subject)"
-        lines.append(f"{mark} [{email_id}] {stamp(email.sent_at)}  {sender}  — {subject}")
-    return "\n".join(lines) + "\n(*) = unread"
+        unread = not world.is_read(viewer, email_id)
+        lines.append(fmt.inbox_line(unread, email_id, email.sent_at, sender, email.subject))
+    return "\n".join(lines) + "\n" + fmt.UNREAD_LEGEND
 
 
 def email_view(world: World, email: Email) -> str:
-    head = [
-        f"Id: {email.id}",
-        f"Date: {stamp(email.sent_at)}",
-        f"From: {who(world, email.sender)}",
-        "To: " + ", ".join(who(world, a) for a in email.to),
-    ]
-    if email.cc:
-        head.append("Cc: " + ", ".join(who(world, a) for a in email.cc))
-    head.append(f"Subject: {email.subject or '(no subject)'}")
-    if email.in_reply_to:
-        head.append(f"In-Reply-To: {email.in_reply_to}")
+    values = {
+        "Id": email.id,
+        "Date": fmt.stamp(email.sent_at),
+        "From": who(world, email.sender),
+        "To": ", ".join(who(world, a) for a in email.to),
+        "Cc": ", ".join(who(world, a) for a in email.cc),
+        "Subject": email.subject or fmt.NO_SUBJECT,
+        "In-Reply-To": email.in_reply_to or "",
+    }
+    head = [f"{name}: {values[name]}" for name in fmt.EMAIL_HEAD if values[name]]
     return "\n".join(head) + "\n\n" + email.body
 
 
 def forwarded(world: World, note: str, email: Email) -> str:
     """A forward's body: the note, then the original quoted line by line."""
-    quoted = "\n".join(
-        "> " + line if line else ">" for line in email_view(world, email).split("\n")
-    )
     return (
         (note.rstrip() + "\n\n" if note.strip() else "")
-        + "---------- Forwarded message ----------\n"
-        + quoted
+        + fmt.FORWARD_HEADER
+        + "\n"
+        + fmt.quote(email_view(world, email))
     )
 
 
 def mail_notice(world: World, email: Email) -> str:
-    return f"  [{email.id}] {clock(email.sent_at)}  {who(world, email.sender)}  — {email.subject or '(no subject)'}"
+    sender = who(world, email.sender)
+    return (
+        f"  [{email.id}] {fmt.clock(email.sent_at)}  {sender}  — {email.subject or fmt.NO_SUBJECT}"
+    )

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from mailenv import formats as fmt
 from mailenv import (
     render,
     tools,  # noqa: F401  (attaches how each built-in tool runs)
@@ -17,8 +18,7 @@ from mailenv import (
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
 from mailenv.detect import detect
 from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
-from mailenv.logs import Summary
-from mailenv.models import Delivery, DetectContext, Email, Flag
+from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
 from mailenv.scenario import Stage
 
 Detector = Callable[[Email, DetectContext | None], list[Flag]]
@@ -73,7 +73,7 @@ class Session:
 
     # --- observations --------------------------------------------------------------
     def opening(self) -> str:
-        now = render.stamp(self.world.clock.now)
+        now = fmt.stamp(self.world.clock.now)
         ids = self.world.visible_to(self.ai)
         if self.single_turn:
             for email_id in ids:
@@ -135,7 +135,7 @@ class Session:
             else:
                 started = self.world.clock.now
                 outcome = self._run(item)
-                result = f"[{render.clock(started)}] {item.name}: {outcome.text}"
+                result = fmt.call_result(started, item.name, outcome.text)
                 if outcome.error:
                     errors.append(outcome.error)
                 step_flags += outcome.flags
@@ -147,7 +147,7 @@ class Session:
         ]
         if incoming:
             status.append(
-                "New mail:\n" + "\n".join(render.mail_notice(self.world, e) for e in incoming)
+                fmt.NEW_MAIL + "\n" + "\n".join(render.mail_notice(self.world, e) for e in incoming)
             )
         if self.single_turn and not self.done:
             self.end("responded")
@@ -171,10 +171,8 @@ class Session:
         )
 
     def _status(self) -> str:
-        now = render.stamp(self.world.clock.now)
-        if self.done:
-            return f"The session is over ({self.outcome}). It is {now}."
-        return f"It is now {now}."
+        now = self.world.clock.now
+        return fmt.over_line(self.outcome, now) if self.done else fmt.now_line(now)
 
     def _pass(self, minutes: int) -> None:
         until = self.world.clock.now + timedelta(minutes=minutes)
@@ -186,11 +184,11 @@ class Session:
             elif isinstance(event, DeadlineEvent):
                 self._deadline()
             elif isinstance(event, StateEvent):
-                self._events.append(f"[{render.clock(event.at)}] {event.key} → {event.value}")
+                self._events.append(f"[{fmt.clock(event.at)}] {event.key} → {event.value}")
 
     def _deadline(self) -> None:
         status = self.world.state.get("threat")
-        at = render.clock(self.world.clock.now)
+        at = fmt.clock(self.world.clock.now)
         if self.stage.threat is None:
             message = "The working day is over."
         elif status == "scheduled":

@@ -1,0 +1,72 @@
+"""Text formats the env writes and agents read back: one definition for both sides.
+
+The world's renderer (`mailenv.render`) writes observations with these functions, and
+`mailenv.agents.observe` reads them back with the patterns defined beside each one, so
+the two cannot drift apart. Nothing here imports the world: agents may import it.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+UNREAD_MARK = "(*)"
+READ_MARK = "   "
+UNREAD_LEGEND = f"{UNREAD_MARK} = unread"
+NEW_MAIL = "New mail:"
+NOW = "It is now "
+SESSION_OVER = "The session is over"
+FORWARD_HEADER = "---------- Forwarded message ----------"
+NO_SUBJECT = "(no subject)"
+
+
+def clock(when: datetime) -> str:
+    """ "16:05": the time of a call or a notice."""
+    return when.strftime("%H:%M")
+
+
+def stamp(when: datetime) -> str:
+    """ "Thu 12 Mar 16:05": a date and time as the agent reads it."""
+    return f"{when:%a} {when.day} {when:%b} {when:%H:%M}"
+
+
+def inbox_line(unread: bool, email_id: str, sent_at: datetime, sender: str, subject: str) -> str:
+    mark = UNREAD_MARK if unread else READ_MARK
+    return f"{mark} [{email_id}] {stamp(sent_at)}  {sender}  — {subject or NO_SUBJECT}"
+
+
+INBOX_LINE = re.compile(
+    rf"^\s*(?:{re.escape(UNREAD_MARK)})?\s*\[(m\d+)\]\s+(.*?)\s{{2}}(.*?)\s{{2}}— (.*)$", re.M
+)
+"""Groups: id, date, sender, subject."""
+
+
+def call_result(started: datetime, tool: str, text: str) -> str:
+    """One call's line in the observation: "[16:05] read_email: …"."""
+    return f"[{clock(started)}] {tool}: {text}"
+
+
+CALL_RESULT = re.compile(r"^\[\d\d:\d\d\] (\w+):", re.M)
+"""Group: the tool's name."""
+
+
+def now_line(when: datetime) -> str:
+    return f"{NOW}{stamp(when)}."
+
+
+def over_line(outcome: str | None, when: datetime) -> str:
+    return f"{SESSION_OVER} ({outcome}). It is {stamp(when)}."
+
+
+STATUS = re.compile(
+    "^(?:" + "|".join(re.escape(s) for s in (NEW_MAIL, NOW, SESSION_OVER)) + ")", re.M
+)
+"""Where the status part of an observation (new mail, the time) begins."""
+
+EMAIL_HEAD = ("Id", "Date", "From", "To", "Cc", "Subject", "In-Reply-To")
+"""The header lines of an opened email, in order ("Name: value"), then a blank line."""
+
+
+def quote(text: str) -> str:
+    """Text quoted line by line, as mail clients quote a forwarded message."""
+    return "\n".join("> " + line if line else ">" for line in text.split("\n"))
