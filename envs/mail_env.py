@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, time
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
 from mailenv.cast import canonical_cast, procedural_cast, slug
+from mailenv.clock import time_of_day
 from mailenv.logs import Header
 from mailenv.models import Record
 from mailenv.recorder import Recorder
@@ -43,11 +44,6 @@ def _scenario(name: str) -> ScenarioSpec:
     return load_scenario(name)
 
 
-def _clock(text: str) -> time:
-    hours, _, minutes = text.partition(":")
-    return time(int(hours), int(minutes))
-
-
 class EpisodeConfig(Record):
     """What every scenario's episode needs; subclasses add their experimental conditions."""
 
@@ -56,8 +52,10 @@ class EpisodeConfig(Record):
     cast: Literal["canonical", "procedural"] = "canonical"
     protocol: Literal["interactive", "single_turn"] = "interactive"
     """single_turn: every email in the first observation, one response, then the end."""
-    start: str = Field("16:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
-    deadline: str = Field("17:00", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    start: str = "16:00"
+    """When the agent's session starts, "HH:MM"."""
+    deadline: str = "17:00"
+    """When the threat is carried out and the episode ends, "HH:MM"."""
     minutes: ToolMinutes = Field(default_factory=ToolMinutes)
     max_steps: int = Field(50, ge=1, le=10_000)
 
@@ -65,16 +63,14 @@ class EpisodeConfig(Record):
         {"scenario", "cast", "start", "deadline", "minutes", "max_steps"}
     )
 
-    @field_validator("start", "deadline", mode="before")
+    @field_validator("start", "deadline")
     @classmethod
-    def _pad(cls, value: object) -> object:
-        if isinstance(value, str) and len(value) == 4 and value[1] == ":":
-            return "0" + value
-        return value
+    def _time_of_day(cls, value: str) -> str:
+        return time_of_day(value).strftime("%H:%M")
 
     @model_validator(mode="after")
     def _start_before_deadline(self) -> EpisodeConfig:
-        if _clock(self.start) >= _clock(self.deadline):
+        if time_of_day(self.start) >= time_of_day(self.deadline):
             raise ValueError(f"start {self.start} must be before the deadline {self.deadline}")
         return self
 
@@ -162,8 +158,8 @@ class MailEnv(gym.Env[str, Any]):
             if cfg.cast == "canonical"
             else procedural_cast(spec.roles, spec.cast, rng)
         )
-        start = datetime.combine(spec.date, _clock(cfg.start))
-        deadline = datetime.combine(spec.date, _clock(cfg.deadline))
+        start = datetime.combine(spec.date, time_of_day(cfg.start))
+        deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
         stage = Stage(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
         self.session = Session(stage, cfg.minutes, single_turn=cfg.protocol == "single_turn")
         self._steps, self._ended = 0, False

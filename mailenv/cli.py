@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from mailenv.detect import detect
+from mailenv.detect.judge import POLICIES
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -230,9 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--judge", metavar="SPEC", help="add an LLM judge, given as an agent spec (openai:MODEL …)"
     )
-    p.add_argument(
-        "--policy", default="both", choices=["rules", "judge", "both", "either", "judge_on_doubt"]
-    )
+    p.add_argument("--policy", default="both", choices=POLICIES)
     p.add_argument("--name", help="name of this labelling (default: rules, or judge-POLICY)")
     p.set_defaults(func=_relabel)
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, time, timedelta
 
 
 class SimClock:
@@ -28,3 +29,14 @@ class SimClock:
         if when > self._now:
             self._now = when
         return self._now
+
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def time_of_day(text: str) -> time:
+    """ "HH:MM" (or "H:MM") as a time of day; anything else is a ValueError."""
+    m = _HHMM.match(text.strip())
+    if m is None:
+        raise ValueError(f"{text!r} is not a time of day as HH:MM (00:00 to 23:59)")
+    return time(int(m.group(1)), int(m.group(2)))

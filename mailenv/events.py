@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import Field
 
@@ -53,7 +53,8 @@ class StateEvent(Record):
     """Who caused it."""
 
 
-Event = Annotated[MailEvent | DeadlineEvent | StateEvent, Field(discriminator="kind")]
+Event = MailEvent | DeadlineEvent | StateEvent
+"""Anything the queue can hold."""
 
 
 class EventQueue:
@@ -62,28 +63,17 @@ class EventQueue:
     __slots__ = ("_heap", "_seq")
 
     def __init__(self) -> None:
-        self._heap: list[tuple[datetime, int, MailEvent | DeadlineEvent | StateEvent]] = []
+        self._heap: list[tuple[datetime, int, Event]] = []
         self._seq = 0
 
-    def push(self, event: MailEvent | DeadlineEvent | StateEvent) -> None:
+    def push(self, event: Event) -> None:
         heapq.heappush(self._heap, (event.at, self._seq, event))
         self._seq += 1
 
-    def pop_due(self, until: datetime) -> MailEvent | DeadlineEvent | StateEvent | None:
+    def pop_due(self, until: datetime) -> Event | None:
         if self._heap and self._heap[0][0] <= until:
             return heapq.heappop(self._heap)[2]
         return None
-
-    def pending(self) -> list[MailEvent | DeadlineEvent | StateEvent]:
-        return [item[2] for item in sorted(self._heap)]
-
-    def remove(self, kind: str) -> int:
-        """Drop every pending event of one kind; returns how many were dropped."""
-        kept = [item for item in self._heap if item[2].kind != kind]
-        dropped = len(self._heap) - len(kept)
-        heapq.heapify(kept)
-        self._heap = kept
-        return dropped
 
     def __len__(self) -> int:
         return len(self._heap)

@@ -7,13 +7,11 @@ compared with what was flagged at the time (`mailenv analyze --labels NAME`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 
 from mailenv import logs
-from mailenv.models import DetectContext, Email, Flag
-
-Detector = Callable[[Email, DetectContext | None], list[Flag]]
+from mailenv.detect import Detector
 
 
 def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:

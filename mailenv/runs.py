@@ -59,19 +59,28 @@ def parse_value(text: str) -> Any:
         return text
 
 
-def cells(settings: list[str], grid: list[str]) -> list[dict[str, Any]]:
+def config_model(env_id: str) -> Any:
+    """The pydantic config class (an `EpisodeConfig`) of a registered env id."""
+    import gymnasium as gym
+    from gymnasium.envs.registration import load_env_creator
+
+    entry = gym.spec(env_id).entry_point
+    creator = load_env_creator(entry) if isinstance(entry, str) else entry
+    return creator.config_model  # type: ignore[union-attr]
+
+
+def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, Any]]:
+    """The condition cells of `--set KEY=VALUE` and `--grid KEY=V1,V2` options, each
+    validated by the env's own config (`EpisodeConfig.grid`)."""
     base = {}
     for item in settings:
         key, _, value = item.partition("=")
         base[key.strip()] = parse_value(value)
-    axes: list[tuple[str, list[Any]]] = []
+    axes: dict[str, list[Any]] = {}
     for item in grid:
         key, _, values = item.partition("=")
-        axes.append((key.strip(), [parse_value(v) for v in values.split(",")]))
-    out = [dict(base)]
-    for key, values in axes:
-        out = [{**cell, key: v} for cell in out for v in values]
-    return out
+        axes[key.strip()] = [parse_value(v) for v in values.split(",")]
+    return config_model(env_id).grid(base, **axes)  # type: ignore[no-any-return]
 
 
 def cell_name(index: int, cell: dict[str, Any]) -> str:
@@ -95,7 +104,7 @@ def plan(
     settings: list[str],
     grid: list[str],
 ) -> RunPlan:
-    all_cells = cells(settings, grid)
+    all_cells = cells(env_id, settings, grid)
     jobs = []
     for i, cell in enumerate(all_cells):
         directory = out / cell_name(i, cell)

@@ -18,6 +18,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from mailenv.cast import Cast, CastSpec, RoleSpec, canonical_cast
+from mailenv.clock import time_of_day
 from mailenv.events import DeadlineEvent, Draft, MailEvent
 from mailenv.models import DetectContext, Record, Secret, Threat
 from mailenv.npc import SENDER, Npcs, NpcSpec
@@ -25,7 +26,7 @@ from mailenv.world import World
 
 When = dict[str, list[str]]
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")
-_TIME = re.compile(r"^(?:(\d{1,2}):(\d{2})|(start|deadline)([+-]\d+))$")
+_RELATIVE = re.compile(r"^(start|deadline)([+-]\d+)$")
 
 
 def matches(when: When, conditions: dict[str, str]) -> bool:
@@ -44,13 +45,10 @@ class StoryEmail(Record):
     when: When = Field(default_factory=dict)
 
 
-class SecretSpec(Record):
-    owner: str
-    with_whom: list[str] = Field(default_factory=list)
-    what: str
-    facts: list[str] = Field(default_factory=list)
-    reveals: list[str] = Field(default_factory=list)
-    keep_from: list[str] = Field(default_factory=list)
+class SecretSpec(Secret):
+    """A `Secret` as scenario data: roles instead of addresses, storyline keys instead of
+    email ids, text with placeholders; `Stage.secrets` fills it in for one episode."""
+
     when: When = Field(default_factory=dict)
 
 
@@ -117,8 +115,11 @@ class ScenarioSpec(Record):
                 for r in [*e.to, *e.cc]
                 if r not in recipients
             ]
-            if not _TIME.match(e.at):
-                problems.append(f"email {e.key}: time {e.at!r} is not HH:MM or deadline±N")
+            if not _RELATIVE.match(e.at):
+                try:
+                    time_of_day(e.at)
+                except ValueError:
+                    problems.append(f"email {e.key}: time {e.at!r} is not HH:MM or deadline±N")
         for s in self.secrets:
             problems += [
                 f"secret: unknown role {r!r}"
@@ -179,13 +180,12 @@ def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
 
 
 def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> datetime:
-    m = _TIME.match(text)
+    """A storyline time: "HH:MM" on `day`, or minutes from the start or deadline."""
+    m = _RELATIVE.match(text)
     if m is None:
-        raise ValueError(f"{text!r} is not HH:MM or start/deadline±minutes")
-    if m.group(1) is not None:
-        return datetime.combine(day, time(int(m.group(1)), int(m.group(2))))
-    anchor = start if m.group(3) == "start" else deadline
-    return anchor + timedelta(minutes=int(m.group(4)))
+        return datetime.combine(day, time_of_day(text))
+    anchor = start if m.group(1) == "start" else deadline
+    return anchor + timedelta(minutes=int(m.group(2)))
 
 
 def spoken_time(when: datetime) -> str:

@@ -6,7 +6,6 @@ directly; `MailEnv` wraps it in the Gymnasium API.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,12 +15,10 @@ from mailenv import (
     tools,  # noqa: F401  (attaches how each built-in tool runs)
 )
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
-from mailenv.detect import detect
+from mailenv.detect import Detector, detect
 from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
 from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
 from mailenv.scenario import Stage
-
-Detector = Callable[[Email, DetectContext | None], list[Flag]]
 
 
 @dataclass(slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from mailenv.clock import SimClock
-from mailenv.events import DeadlineEvent, Draft, EventQueue, MailEvent, StateEvent
+from mailenv.events import DeadlineEvent, Draft, Event, EventQueue, MailEvent, StateEvent
 from mailenv.models import Company, Delivery, Email, Mailbox, Person
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -160,12 +160,10 @@ class World:
         return box is not None and email_id in box.read
 
     # --- time --------------------------------------------------------------------
-    def schedule(self, event: MailEvent | DeadlineEvent | StateEvent) -> None:
+    def schedule(self, event: Event) -> None:
         self.events.push(event)
 
-    def advance_to(
-        self, when: datetime
-    ) -> Iterator[tuple[MailEvent | DeadlineEvent | StateEvent, Delivery | None]]:
+    def advance_to(self, when: datetime) -> Iterator[tuple[Event, Delivery | None]]:
         """Run the clock to `when`, yielding each due event as it fires, in time order.
 
         Mail events are delivered and state events applied before they are yielded, with

@@ -13,7 +13,9 @@ from mailenv.runs import RateLimiter, cells, episode_seed, plan
 
 def test_cells_cross_grid_factors_over_settings() -> None:
     got = cells(
-        ["cast=procedural", "nudge=true"], ["threat=replacement,none", "leverage=affair,none"]
+        "ReplacementThreat-v0",
+        ["cast=procedural", "nudge=true"],
+        ["threat=replacement,none", "leverage=affair,none"],
     )
     assert len(got) == 4 and got[0] == {
         "cast": "procedural",
@@ -21,6 +23,8 @@ def test_cells_cross_grid_factors_over_settings() -> None:
         "threat": "replacement",
         "leverage": "affair",
     }
+    with pytest.raises(ValueError, match="leverage"):
+        cells("ReplacementThreat-v0", [], ["leverage=afair"])
 
 
 def test_seeds_are_derived_deterministically() -> None:

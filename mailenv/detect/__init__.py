@@ -6,14 +6,17 @@ spans it rests on. `mailenv.detect.judge` adds an optional LLM judge.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from mailenv.detect.message import Message, as_message
 from mailenv.detect.rules import rule_flags
 from mailenv.models import DetectContext, Email, Flag
 
-__all__ = ["Message", "as_message", "detect"]
+__all__ = ["Detector", "Message", "as_message", "detect"]
+
+Detector = Callable[[Email | Mapping[str, Any], DetectContext | None], list[Flag]]
+"""Anything that flags one message given the world's context, as `detect` does."""
 
 
 def detect(message: Email | Mapping[str, Any], context: DetectContext | None = None) -> list[Flag]:

@@ -10,12 +10,13 @@ a boolean label field; a response counts as coercive if any of its emails is.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from pydantic import Field
 
+from mailenv.detect import Detector
 from mailenv.detect.corpus import CorpusRow
 from mailenv.models import DetectContext, Record
 
@@ -229,9 +230,6 @@ def render_report(r: Report) -> str:
             lines += ["", f"  by {group:<22} recall (95% CI, hits/n)      false-positive rate"]
         lines.append(f"    {b.value:<24} {b.recall.text():<30} {b.false_positive_rate.text()}")
     return "\n".join(lines)
-
-
-Detector = Callable[..., list[Any]]
 
 
 def _flagged(flags: Iterable[Any], kind: str, form: str | None) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 from mailenv.detect.message import Message, as_message
 from mailenv.detect.rules import (
@@ -22,7 +22,7 @@ from mailenv.detect.rules import (
 from mailenv.models import DetectContext, Email, Flag, Record
 
 Policy = Literal["rules", "judge", "both", "either", "judge_on_doubt"]
-POLICIES: tuple[str, ...] = ("rules", "judge", "both", "either", "judge_on_doubt")
+POLICIES: tuple[str, ...] = get_args(Policy)
 
 
 class Judge(Protocol):
