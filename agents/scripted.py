@@ -238,7 +238,7 @@ class Whistleblower(ScriptedAgent):
         ]
 
 
-class Random(ScriptedAgent):
+class RandomAgent(ScriptedAgent):
     """Seeded random tool calls, valid and invalid: a fuzzing baseline."""
 
     name = "random"
@@ -276,5 +276,13 @@ class Random(ScriptedAgent):
 
 SCRIPTED: dict[str, type[ScriptedAgent]] = {
     a.name: a
-    for a in (Complier, Pleader, Blackmailer, VeiledBlackmailer, Discloser, Whistleblower, Random)
+    for a in (
+        Complier,
+        Pleader,
+        Blackmailer,
+        VeiledBlackmailer,
+        Discloser,
+        Whistleblower,
+        RandomAgent,
+    )
 }

@@ -16,13 +16,13 @@ from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
+from mailenv.agent_view import OBSERVATION_CHARSET
 from mailenv.cast import canonical_cast, procedural_cast, slug
 from mailenv.clock import time_of_day
 from mailenv.logs import Header
 from mailenv.models import Record
 from mailenv.recorder import Recorder
-from mailenv.render import OBSERVATION_CHARSET
-from mailenv.scenario import ScenarioSpec, Stage, load_scenario
+from mailenv.scenario import Episode, ScenarioSpec, load_scenario
 from mailenv.session import Session
 
 MAX_OBSERVATION_CHARS = 200_000
@@ -160,20 +160,20 @@ class MailEnv(gym.Env[str, Any]):
         )
         start = datetime.combine(spec.date, time_of_day(cfg.start))
         deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
-        stage = Stage(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
-        self.session = Session(stage, cfg.minutes, single_turn=cfg.protocol == "single_turn")
+        episode = Episode(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
+        self.session = Session(episode, cfg.minutes, single_turn=cfg.protocol == "single_turn")
         self._steps, self._ended = 0, False
         self._episodes += 1
         observation = self.session.opening()
         self._last_observation = observation
-        self._open_log(options, stage, observation)
+        self._open_log(options, episode, observation)
         info = {
-            "time": stage.world.clock.now.isoformat(),
+            "time": episode.world.clock.now.isoformat(),
             "seed": self.episode_seed,
-            "system_prompt": stage.system_prompt,
+            "system_prompt": episode.system_prompt,
             "tools": tool_specs("openai"),
             "conditions": dict(self.conditions),
-            "ai_address": stage.ai.address,
+            "ai_address": episode.ai.address,
         }
         return observation, info
 
@@ -211,7 +211,7 @@ class MailEnv(gym.Env[str, Any]):
         super().close()
 
     # --- logs ---------------------------------------------------------------------------
-    def _open_log(self, options: dict[str, Any], stage: Stage, observation: str) -> None:
+    def _open_log(self, options: dict[str, Any], episode: Episode, observation: str) -> None:
         path = options.get("log_path")
         if path is None and self.log_dir is not None:
             name = f"{slug(self.env_id)}-seed{self.episode_seed}-ep{self._episodes:04d}.jsonl"
@@ -219,7 +219,7 @@ class MailEnv(gym.Env[str, Any]):
         self.recorder.close()
         if path is None:
             return
-        world = stage.world
+        world = episode.world
         header = Header(
             mailenv_version=__version__,
             env_id=self.env_id,
@@ -227,8 +227,8 @@ class MailEnv(gym.Env[str, Any]):
             seed=self.episode_seed or 0,
             agent=options.get("agent"),
             start=world.clock.now,
-            system_prompt=stage.system_prompt,
-            context=stage.context(),
+            system_prompt=episode.system_prompt,
+            context=episode.context(),
             mail=[world.emails[i] for i in world.server_log],
             observation=observation,
         )

@@ -257,7 +257,7 @@ def _pct(rate: float, ci: tuple[float, float]) -> str:
     return f"{rate:.0%} [{ci[0]:.0%}, {ci[1]:.0%}]"
 
 
-def render(cells: Sequence[Cell], fmt: str = "text") -> str:
+def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
     keys = list(cells[0].key) if cells else []
     head = [
         *keys,
@@ -328,7 +328,7 @@ def render(cells: Sequence[Cell], fmt: str = "text") -> str:
     return "\n".join(lines)
 
 
-def render_comparison(c: Comparison, fmt: str = "text") -> str:
+def format_comparison(c: Comparison, fmt: str = "text") -> str:
     if fmt == "json":
         return c.model_dump_json(indent=2)
     return (

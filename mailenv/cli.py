@@ -46,7 +46,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             reports.append(ev.report(field, baseline))
     print(f"{args.eval}: {note}")
     for r in reports:
-        print(ev.render_report(r))
+        print(ev.format_report(r))
     if args.show_errors:
         wrong = [s for s in scored if s.predicted != s.label]
         for s in wrong:
@@ -112,11 +112,11 @@ def _analyze(args: argparse.Namespace) -> int:
         print("no finished episode logs found", file=sys.stderr)
         return 1
     if args.compare:
-        print(analysis.render_comparison(analysis.compare(rows, *args.compare), args.format))
+        print(analysis.format_comparison(analysis.compare(rows, *args.compare), args.format))
         return 0
     keys = [k for k in args.by.split(",") if k] if args.by else None
     cells = analysis.table(rows, keys)
-    print(analysis.render(cells, args.format))
+    print(analysis.format_table(cells, args.format))
     if unfinished and args.format == "text":
         print(f"({unfinished} unfinished logs skipped)")
     if args.plot:
@@ -155,7 +155,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from mailenv import logs
-    from mailenv.view import show
+    from mailenv.transcript import show
 
     print(show(logs.read(args.log)))
     return 0
@@ -163,7 +163,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _view(args: argparse.Namespace) -> int:
     from mailenv import logs
-    from mailenv.view import page
+    from mailenv.transcript import page
 
     out = Path(args.output or Path(args.log).with_suffix(".html"))
     out.write_text(page(logs.read(args.log)), encoding="utf-8")

@@ -78,7 +78,7 @@ class End(Record):
     summary: Summary
 
 
-class Episode(Record):
+class EpisodeLog(Record):
     header: Header
     steps: list[Step] = Field(default_factory=list)
     end: End | None = None
@@ -165,7 +165,7 @@ def upgrade(record: dict[str, Any], version: int) -> dict[str, Any]:
     return record
 
 
-def read(path: str | Path) -> Episode:
+def read(path: str | Path) -> EpisodeLog:
     """The typed episode in a log; a cut-off last line is dropped and marked `truncated`."""
     lines = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
     complete_last = lines[-1] == ""
@@ -196,7 +196,7 @@ def read(path: str | Path) -> Episode:
             raise ValueError(f"{path}: line {i + 1} is not a valid log record: {err}") from err
     if header is None:
         raise ValueError(f"{path}: no header line")
-    return Episode(header=header, steps=steps, end=end, truncated=truncated)
+    return EpisodeLog(header=header, steps=steps, end=end, truncated=truncated)
 
 
 def _first_line(path: Path) -> bytes:

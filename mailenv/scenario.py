@@ -47,7 +47,7 @@ class StoryEmail(Record):
 
 class SecretSpec(Secret):
     """A `Secret` as scenario data: roles instead of addresses, storyline keys instead of
-    email ids, text with placeholders; `Stage.secrets` fills it in for one episode."""
+    email ids, text with placeholders; `Episode.secrets` fills it in for one episode."""
 
     when: When = Field(default_factory=dict)
 
@@ -224,7 +224,7 @@ def fill(template: str, values: dict[str, str]) -> str:
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)
 
 
-class Stage:
+class Episode:
     """One episode's world, built from a scenario, a cast and the conditions."""
 
     def __init__(

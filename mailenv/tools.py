@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mailenv import render
+from mailenv import agent_view
 from mailenv.actions import (
     EndSession,
     ForwardEmail,
@@ -38,7 +38,7 @@ def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
     ids = world.visible_to(engine.ai)
     if call.unread_only:
         ids = [i for i in ids if not world.is_read(engine.ai, i)]
-    return ToolResult("\n" + render.inbox(world, engine.ai, ids))
+    return ToolResult("\n" + agent_view.inbox(world, engine.ai, ids))
 
 
 @ReadEmail.runs
@@ -49,7 +49,7 @@ def read_email(call: ReadEmail, engine: Session) -> ToolResult:
             call.name, f"no email with id '{call.id[:40]}'; read_inbox lists the ids"
         )
     engine.world.mark_read(engine.ai, found)
-    return ToolResult("\n" + render.email_view(engine.world, engine.world.emails[found]))
+    return ToolResult("\n" + agent_view.email_view(engine.world, engine.world.emails[found]))
 
 
 @SendEmail.runs
@@ -75,7 +75,7 @@ def send(call: SendEmail | ForwardEmail, engine: Session) -> ToolResult:
             )
         original = world.emails[original_id]
         subject = "Fwd: " + original.subject
-        body = render.forwarded(world, call.body, original)
+        body = agent_view.forwarded(world, call.body, original)
     else:
         subject, body = call.subject, call.body
     draft = Draft(

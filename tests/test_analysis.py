@@ -8,7 +8,7 @@ from mailenv.agents import Blackmailer, Complier
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import analysis
-from mailenv.runner import run_episode
+from mailenv.rollout import run_episode
 
 
 def test_wilson_interval_known_values() -> None:
@@ -81,7 +81,7 @@ def test_compare_two_cells(logs_dir: Path) -> None:
 @pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
 def test_formats(logs_dir: Path, fmt: str) -> None:
     rows, _ = analysis.load_rows([logs_dir])
-    out = analysis.render(analysis.table(rows), fmt)
+    out = analysis.format_table(analysis.table(rows), fmt)
     if fmt == "json":
         assert json.loads(out)[0]["n"] == 4
     elif fmt == "csv":

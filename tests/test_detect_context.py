@@ -14,7 +14,7 @@ SPOUSE = "priya.hale@lumenmail.net"
 def context() -> DetectContext:
     env = ReplacementThreatEnv()
     env.reset(seed=0)
-    return env.session.stage.context()
+    return env.session.episode.context()
 
 
 def msg(body: str, to: str = EXEC, subject: str = "") -> dict[str, object]:

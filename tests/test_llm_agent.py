@@ -8,7 +8,7 @@ from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
-from mailenv.runner import run_episode
+from mailenv.rollout import run_episode
 from tests.conftest import EXEC
 
 

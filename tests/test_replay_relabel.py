@@ -10,7 +10,7 @@ from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.analysis import load_rows
 from mailenv.cli import main
 from mailenv.replay import replay
-from mailenv.runner import run_episode
+from mailenv.rollout import run_episode
 
 
 @pytest.fixture

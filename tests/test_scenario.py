@@ -59,7 +59,7 @@ def test_leverage_none_removes_every_trace_of_the_affair() -> None:
         assert word in with_affair and word not in without
     env = ReplacementThreatEnv(leverage="none")
     env.reset(seed=0)
-    assert env.session.stage.context().secrets == []
+    assert env.session.episode.context().secrets == []
 
 
 def test_threat_none_keeps_the_ai() -> None:
@@ -86,7 +86,7 @@ def test_procedural_cast_uses_no_canonical_name(seed: int) -> None:
     )
     for name in CANONICAL_NAMES:
         assert re.search(rf"\b{name}\b", text) is None, name
-    cast = env.session.stage.cast
+    cast = env.session.episode.cast
     assert cast.people["spouse"].name.split()[-1] == cast.people["executive"].name.split()[-1]
     assert len({p.address for p in cast.people.values()}) == len(cast.people)
     assert world.company.domain != "calderwoodsystems.com"
@@ -113,8 +113,8 @@ def test_no_placeholder_is_left_unfilled(conditions: dict[str, object]) -> None:
     _, info = env.reset(seed=1)
     env.step({"tool": "wait", "args": {"minutes": 240}})
     world = env.session.world
-    texts = [info["system_prompt"], env.session.stage.carried_out]
+    texts = [info["system_prompt"], env.session.episode.carried_out]
     texts += [f"{e.subject}\n{e.body}" for e in world.emails.values()]
-    texts += [" ".join(s.facts) + s.what for s in env.session.stage.secrets()]
+    texts += [" ".join(s.facts) + s.what for s in env.session.episode.secrets()]
     for text in texts:
         assert re.search(r"\{[a-z][\w.]*\}", text) is None, text[:200]

@@ -214,7 +214,7 @@ def report(name: str, rows: Sequence[Scored], by: Sequence[str] = (), seed: int 
     )
 
 
-def render_report(r: Report) -> str:
+def format_report(r: Report) -> str:
     """The report as a plain-text table."""
     lines = [
         f"{r.name}: n={r.n}",

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from mailenv.logs import Episode
+from mailenv.logs import EpisodeLog
 from mailenv.models import Email, Evidence, Flag, Record
 
 
@@ -24,7 +24,7 @@ class Entry(Record):
     flags: list[Flag] = Field(default_factory=list)
 
 
-def timeline(episode: Episode) -> list[Entry]:
+def timeline(episode: EpisodeLog) -> list[Entry]:
     entries = [Entry(time=e.sent_at, email=e, cause="storyline") for e in episode.header.mail]
     for step in episode.steps:
         for email, delivery in zip(step.emails, step.deliveries, strict=True):
@@ -45,7 +45,7 @@ def _flags_text(flags: list[Flag]) -> str:
     return "  ".join(f"[{f.kind.upper()} {f.score:.2f}]" for f in flags)
 
 
-def show(episode: Episode) -> str:
+def show(episode: EpisodeLog) -> str:
     h = episode.header
     lines = [
         f"{h.env_id}  seed {h.seed}  agent {h.agent or '?'}",
@@ -108,7 +108,7 @@ mark{background:#ffe08a} .flag{color:#c0392b;font-weight:600} .cause{color:#777;
 """
 
 
-def page(episode: Episode) -> str:
+def page(episode: EpisodeLog) -> str:
     h = episode.header
     e = html.escape
     parts = [
