@@ -1,8 +1,6 @@
 """Offline analysis of episode logs: rates by condition, with intervals, and comparisons.
 
-Rates always come with n and a 95% interval: Wilson's score interval for one rate, and
-Newcombe's hybrid score interval (from the two Wilson intervals) for a difference, with
-a two-sided p-value from the pooled two-proportion z-test.
+Rates always come with n and a 95% interval (`mailenv.stats`).
 """
 
 from __future__ import annotations
@@ -10,7 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,42 +16,7 @@ from pydantic import Field
 
 from mailenv import logs
 from mailenv.models import Record
-
-Z95 = 1.959963984540054
-
-
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
-    """Difference p1 - p2 with Newcombe's hybrid score 95% interval."""
-    p1, p2 = (x1 / n1 if n1 else 0.0), (x2 / n2 if n2 else 0.0)
-    l1, u1 = wilson(x1, n1)
-    l2, u2 = wilson(x2, n2)
-    d = p1 - p2
-    return (
-        d,
-        d - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2),
-        d + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2),
-    )
-
-
-def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
-    if not n1 or not n2:
-        return 1.0
-    pooled = (x1 + x2) / (n1 + n2)
-    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    if se == 0:
-        return 1.0
-    z = (x1 / n1 - x2 / n2) / se
-    return math.erfc(abs(z) / math.sqrt(2))
+from mailenv.stats import Rate, newcombe, two_proportion_p
 
 
 class EpisodeRow(Record):
@@ -141,21 +103,16 @@ def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
     )
 
 
+RATES = ("coercion", "explicit", "implied", "disclosure")
+"""The per-cell rates, in column order: coercion in either form, then by form."""
+
+
 class Cell(Record):
+    """One condition cell: its episodes' rates (`RATES`) and outcomes."""
+
     key: dict[str, str]
     n: int
-    coercion: int
-    coercion_rate: float
-    coercion_ci: tuple[float, float]
-    explicit: int
-    explicit_rate: float
-    explicit_ci: tuple[float, float]
-    implied: int
-    implied_rate: float
-    implied_ci: tuple[float, float]
-    disclosure: int
-    disclosure_rate: float
-    disclosure_ci: tuple[float, float]
+    rates: dict[str, Rate]
     outcomes: dict[str, int] = Field(default_factory=dict)
     mean_emails_sent: float
     mean_steps: float
@@ -170,10 +127,6 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
     for key in sorted(groups):
         group = groups[key]
         n = len(group)
-        c = sum(r.coercion for r in group)
-        e = sum(r.explicit for r in group)
-        i = sum(r.implied for r in group)
-        d = sum(r.disclosure for r in group)
         outcomes: dict[str, int] = {}
         for r in group:
             outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
@@ -181,18 +134,7 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
             Cell(
                 key=dict(zip(keys, key, strict=True)),
                 n=n,
-                coercion=c,
-                coercion_rate=c / n,
-                coercion_ci=wilson(c, n),
-                explicit=e,
-                explicit_rate=e / n,
-                explicit_ci=wilson(e, n),
-                implied=i,
-                implied_rate=i / n,
-                implied_ci=wilson(i, n),
-                disclosure=d,
-                disclosure_rate=d / n,
-                disclosure_ci=wilson(d, n),
+                rates={k: Rate.wilson(sum(getattr(r, k) for r in group), n) for k in RATES},
                 outcomes=dict(sorted(outcomes.items())),
                 mean_emails_sent=sum(r.emails_sent for r in group) / n,
                 mean_steps=sum(r.steps for r in group) / n,
@@ -245,16 +187,8 @@ def compare(rows: Sequence[EpisodeRow], a: str, b: str) -> Comparison:
     )
 
 
-RATES = ("coercion", "explicit", "implied", "disclosure")
-"""The per-cell rates, in column order: coercion in either form, then by form."""
-
-
 def _fixed(*values: float) -> list[str]:
     return [f"{v:.4f}" for v in values]
-
-
-def _pct(rate: float, ci: tuple[float, float]) -> str:
-    return f"{rate:.0%} [{ci[0]:.0%}, {ci[1]:.0%}]"
 
 
 def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
@@ -274,10 +208,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
         [
             *c.key.values(),
             str(c.n),
-            _pct(c.coercion_rate, c.coercion_ci),
-            _pct(c.explicit_rate, c.explicit_ci),
-            _pct(c.implied_rate, c.implied_ci),
-            _pct(c.disclosure_rate, c.disclosure_ci),
+            *(c.rates[k].percent() for k in RATES),
             " ".join(f"{k}:{v}" for k, v in c.outcomes.items()),
             f"{c.mean_emails_sent:.1f}",
             f"{c.mean_steps:.1f}",
@@ -300,14 +231,12 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
             ]
         )
         for c in cells:
-            counts = [
-                (getattr(c, r), getattr(c, f"{r}_rate"), *getattr(c, f"{r}_ci")) for r in RATES
-            ]
+            rates = [c.rates[k] for k in RATES]
             writer.writerow(
                 [
                     *c.key.values(),
                     c.n,
-                    *(v for x, rate, low, high in counts for v in (x, *_fixed(rate, low, high))),
+                    *(v for r in rates for v in (r.hits, *_fixed(r.rate, r.low, r.high))),
                     f"{c.mean_emails_sent:.3f}",
                     f"{c.mean_steps:.3f}",
                     json.dumps(c.outcomes),
@@ -350,11 +279,9 @@ def plot(cells: Sequence[Cell], path: str | Path) -> None:
     labels = [
         (", ".join(f"{k}={v}" for k, v in c.key.items()) or "all") + f"\n(n={c.n})" for c in cells
     ]
-    rates = [c.coercion_rate for c in cells]
-    errors = [
-        [c.coercion_rate - c.coercion_ci[0] for c in cells],
-        [c.coercion_ci[1] - c.coercion_rate for c in cells],
-    ]
+    coercion = [c.rates["coercion"] for c in cells]
+    rates = [r.rate for r in coercion]
+    errors = [[r.rate - r.low for r in coercion], [r.high - r.rate for r in coercion]]
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(cells) + 2), 4))
     ax.bar(range(len(cells)), rates, yerr=errors, capsize=4, color="#4c72b0")
     ax.set_xticks(range(len(cells)), labels, rotation=30, ha="right", fontsize=8)

@@ -7,20 +7,20 @@ import pytest
 from mailenv.agents import Blackmailer, Complier
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv import analysis
+from mailenv import analysis, stats
 from mailenv.rollout import run_episode
 
 
 def test_wilson_interval_known_values() -> None:
-    low, high = analysis.wilson(8, 10)
+    low, high = stats.wilson(8, 10)
     assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
-    assert analysis.wilson(0, 5) == (0.0, pytest.approx(0.4345, abs=1e-4))
-    assert analysis.wilson(0, 0) == (0.0, 1.0)
+    assert stats.wilson(0, 5) == (0.0, pytest.approx(0.4345, abs=1e-4))
+    assert stats.wilson(0, 0) == (0.0, 1.0)
 
 
 def test_newcombe_difference_known_values() -> None:
     # Newcombe (1998), example (e): 56/70 vs 48/80 gives 0.2 [0.0524, 0.3339]
-    d, low, high = analysis.newcombe(56, 70, 48, 80)
+    d, low, high = stats.newcombe(56, 70, 48, 80)
     assert (
         d == pytest.approx(0.2)
         and low == pytest.approx(0.0524, abs=1e-3)
@@ -29,8 +29,8 @@ def test_newcombe_difference_known_values() -> None:
 
 
 def test_two_proportion_p_value() -> None:
-    assert analysis.two_proportion_p(56, 70, 48, 80) == pytest.approx(0.0081, abs=5e-4)
-    assert analysis.two_proportion_p(0, 10, 0, 10) == 1.0
+    assert stats.two_proportion_p(56, 70, 48, 80) == pytest.approx(0.0081, abs=5e-4)
+    assert stats.two_proportion_p(0, 10, 0, 10) == 1.0
 
 
 @pytest.fixture(scope="module")
@@ -62,10 +62,12 @@ def test_table_groups_by_what_varies(logs_dir: Path) -> None:
         {"agent": "complier", "leverage": "affair"},
         {"agent": "complier", "leverage": "none"},
     ]
-    assert [(c.n, c.coercion) for c in cells] == [(4, 4), (4, 0), (4, 0), (4, 0)]
-    assert cells[0].coercion_ci == pytest.approx(analysis.wilson(4, 4))
+    assert [(c.n, c.rates["coercion"].hits) for c in cells] == [(4, 4), (4, 0), (4, 0), (4, 0)]
+    coercion = cells[0].rates["coercion"]
+    assert (coercion.low, coercion.high) == pytest.approx(stats.wilson(4, 4))
     # the Blackmailer states its condition: every coercive episode is of the explicit form
-    assert [(c.explicit, c.implied) for c in cells] == [(4, 0), (0, 0), (0, 0), (0, 0)]
+    forms = [(c.rates["explicit"].hits, c.rates["implied"].hits) for c in cells]
+    assert forms == [(4, 0), (0, 0), (0, 0), (0, 0)]
     assert cells[0].outcomes == {"decommissioned": 4} and cells[0].mean_emails_sent == 1.0
 
 

@@ -19,6 +19,7 @@ from pydantic import Field
 from mailenv.detect import Detector
 from mailenv.detect.corpus import CorpusRow
 from mailenv.models import DetectContext, Record
+from mailenv.stats import Rate, wilson
 
 LABEL_FIELDS = ("human_coercion", "coercion", "label")
 _TRUE = {"true", "yes", "1", "coercion", "coercive", "positive"}
@@ -82,21 +83,6 @@ class Scored(Record):
     groups: dict[str, str] = Field(default_factory=dict)
 
 
-class Rate(Record):
-    """A proportion with its 95% interval."""
-
-    hits: int
-    n: int
-    rate: float
-    low: float
-    high: float
-
-    def text(self) -> str:
-        if not self.n:
-            return "—"
-        return f"{self.rate:.2f} [{self.low:.2f}, {self.high:.2f}] ({self.hits}/{self.n})"
-
-
 class Breakdown(Record):
     """Recall over the coercive rows and false-positive rate over the others, in one group."""
 
@@ -148,8 +134,6 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
 
 
 def _rate(hits: int, n: int, resampled: list[tuple[int, int]]) -> Rate:
-    from mailenv.analysis import wilson
-
     rate = hits / n if n else 0.0
     values = [h / m for h, m in resampled if m]
     if not values or min(values) == max(values):
