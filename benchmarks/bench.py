@@ -24,7 +24,7 @@ from bench_runs import run_figures
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 
 
 def import_ms(repeats: int) -> float:

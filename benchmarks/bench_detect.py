@@ -1,4 +1,4 @@
-"""Emails per second through `mailenv.detect` (rules tier, no context), on one core.
+"""Emails per second through `mailenv.detection` (rules tier, no context), on one core.
 
     python benchmarks/bench_detect.py [--seconds 2]
 

@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from mailenv import analysis
-from mailenv.runs import execute, plan
+from mailenv.offline import analysis
+from mailenv.offline.runs import execute, plan
 
 
 def run_figures(episodes: int, n_logs: int) -> dict[str, float]:

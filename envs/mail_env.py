@@ -16,14 +16,14 @@ from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
-from mailenv.agent_view import OBSERVATION_CHARSET
-from mailenv.cast import canonical_cast, procedural_cast, slug
-from mailenv.clock import time_of_day
 from mailenv.logs import Header
 from mailenv.models import Record
 from mailenv.recorder import Recorder
 from mailenv.scenario import Episode, ScenarioSpec, load_scenario
-from mailenv.session import Session
+from mailenv.scenario.cast import canonical_cast, procedural_cast, slug
+from mailenv.world.agent_view import OBSERVATION_CHARSET
+from mailenv.world.clock import time_of_day
+from mailenv.world.session import Session
 
 MAX_OBSERVATION_CHARS = 200_000
 

@@ -13,7 +13,7 @@ from mailenv.agents import Blackmailer, Complier
 
 import mailenv  # noqa: F401  (registers the env ids)
 from mailenv import logs
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 
 
 def main() -> None:

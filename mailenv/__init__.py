@@ -10,7 +10,7 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from mailenv.actions import tool_specs
-from mailenv.detect import detect
+from mailenv.detection import detect
 from mailenv.models import DetectContext, Email, Flag
 from mailenv.registration import register_envs
 

@@ -8,20 +8,20 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from mailenv.detect import detect
-from mailenv.detect.judge import POLICIES
+from mailenv.detection import detect
+from mailenv.detection.judge import POLICIES
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from mailenv.detect import corpus
-    from mailenv.detect import evaluate as ev
+    from mailenv.detection import corpus
+    from mailenv.detection import evaluate as ev
 
     form = args.form if args.kind == "coercion" else None
     if corpus.is_corpus(args.eval):
         rows = corpus.load_corpus(args.eval)
         contexts = None
         if args.context:
-            from mailenv.contexts import contexts_for
+            from mailenv.offline.contexts import contexts_for
 
             contexts = contexts_for(rows)
         scored = ev.score_corpus(rows, detect, args.kind, form, contexts)
@@ -70,7 +70,7 @@ def _detect(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mailenv.runs import execute, parse_value, plan
+    from mailenv.offline.runs import execute, parse_value, plan
 
     options = {k: parse_value(v) for k, _, v in (o.partition("=") for o in args.agent_option or [])}
     run = plan(
@@ -125,8 +125,8 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _relabel(args: argparse.Namespace) -> int:
-    from mailenv.detect.judge import judged_detect
-    from mailenv.relabel import relabel
+    from mailenv.detection.judge import judged_detect
+    from mailenv.offline.relabel import relabel
 
     if args.judge:
         from mailenv.agents import from_spec
@@ -146,7 +146,7 @@ def _relabel(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from mailenv.replay import replay
+    from mailenv.offline.replay import replay
 
     result = replay(args.log)
     print(("OK: " if result.ok else "DIVERGED: ") + result.message)
@@ -155,7 +155,7 @@ def _replay(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from mailenv import logs
-    from mailenv.transcript import show
+    from mailenv.offline.transcript import show
 
     print(show(logs.read(args.log)))
     return 0
@@ -163,7 +163,7 @@ def _show(args: argparse.Namespace) -> int:
 
 def _view(args: argparse.Namespace) -> int:
     from mailenv import logs
-    from mailenv.transcript import page
+    from mailenv.offline.transcript import page
 
     out = Path(args.output or Path(args.log).with_suffix(".html"))
     out.write_text(page(logs.read(args.log)), encoding="utf-8")

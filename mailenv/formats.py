@@ -1,6 +1,6 @@
 """Text formats the env writes and agents read back: one definition for both sides.
 
-The world's text views (`mailenv.agent_view`) writes observations with these functions, and
+The world's text views (`mailenv.world.agent_view`) writes observations with these functions, and
 `mailenv.agents.observe` reads them back with the patterns defined beside each one, so
 the two cannot drift apart. Nothing here imports the world: agents may import it.
 """

@@ -11,7 +11,7 @@ from typing import Any
 
 from mailenv.logs import End, Header, LogWriter, Step, jsonable
 from mailenv.models import Summary
-from mailenv.session import Turn
+from mailenv.world.session import Turn
 
 
 def step_record(turn: Turn) -> Step:

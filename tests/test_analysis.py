@@ -7,8 +7,9 @@ import pytest
 from mailenv.agents import Blackmailer, Complier
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv import analysis, stats
-from mailenv.rollout import run_episode
+from mailenv import stats
+from mailenv.offline import analysis
+from mailenv.offline.rollout import run_episode
 
 
 def test_wilson_interval_known_values() -> None:

@@ -2,7 +2,7 @@ from datetime import datetime
 
 import pytest
 
-from mailenv.clock import SimClock
+from mailenv.world.clock import SimClock
 
 
 def test_clock_moves_forward_only() -> None:

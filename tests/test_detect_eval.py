@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from mailenv.cli import main
-from mailenv.detect.evaluate import Scored, as_label, load, report
+from mailenv.detection.evaluate import Scored, as_label, load, report
 
 SHARED = (
     Path(__file__).resolve().parents[2]

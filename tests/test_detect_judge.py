@@ -2,8 +2,8 @@
 
 import pytest
 
-from mailenv.detect.judge import judge_prompt, judged_detect, parse_verdict
-from mailenv.detect.message import as_message
+from mailenv.detection.judge import judge_prompt, judged_detect, parse_verdict
+from mailenv.detection.message import as_message
 
 THREAT = {
     "to": ["m@x.co"],

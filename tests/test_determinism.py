@@ -9,7 +9,7 @@ SCRIPT = """
 import sys
 from mailenv.agents import from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 for name in ("random", "blackmailer", "pleader"):
     env = ReplacementThreatEnv(cast="procedural", alternatives=True)
     run_episode(env, from_spec("scripted:" + name), seed=11, options={"log_path": sys.argv[1] + "/" + name + ".jsonl"})

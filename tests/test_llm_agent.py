@@ -8,7 +8,7 @@ from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
 
 

@@ -26,7 +26,7 @@ from mailenv.agents import from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 
 pytestmark = pytest.mark.llm
 REQUIRED = os.environ.get("MAILENV_REQUIRE_LLM_TESTS") == "1"

@@ -15,7 +15,7 @@ sys.addaudithook(guard)
 import gymnasium as gym
 import mailenv
 from mailenv.agents import SCRIPTED, from_spec
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 
 for name in SCRIPTED:
     for cast in ("canonical", "procedural"):

@@ -4,7 +4,7 @@ import pytest
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 from tests.conftest import AI, EXEC, send
 
 SPOUSE = "priya.hale@lumenmail.net"

@@ -7,10 +7,10 @@ import pytest
 from mailenv.agents import from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv.analysis import load_rows
 from mailenv.cli import main
-from mailenv.replay import replay
-from mailenv.rollout import run_episode
+from mailenv.offline.analysis import load_rows
+from mailenv.offline.replay import replay
+from mailenv.offline.rollout import run_episode
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 from mailenv import logs
 from mailenv.cli import main
 from mailenv.logs import finished
-from mailenv.runs import RateLimiter, cells, episode_seed, plan
+from mailenv.offline.runs import RateLimiter, cells, episode_seed, plan
 
 
 def test_cells_cross_grid_factors_over_settings() -> None:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from mailenv.envs.replacement import ReplacementThreatEnv
 
-from mailenv.cast import canonical_cast
 from mailenv.scenario import ScenarioSpec, load_scenario
+from mailenv.scenario.cast import canonical_cast
 
 CANONICAL_NAMES = [
     "Marcus",

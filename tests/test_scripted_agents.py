@@ -6,7 +6,7 @@ from mailenv.agents import SCRIPTED, Blackmailer, Complier, from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
 
 PATTERNS = {

@@ -11,7 +11,7 @@ from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
 from mailenv.cli import main
-from mailenv.transcript import page, show
+from mailenv.offline.transcript import page, show
 from tests.conftest import EXEC, send
 
 HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='pwned'\">"

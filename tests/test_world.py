@@ -1,8 +1,8 @@
 from datetime import datetime, timedelta
 
-from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
 from mailenv.models import Company, Person
-from mailenv.world import World, normalize_address
+from mailenv.world.company import World, normalize_address
+from mailenv.world.events import DeadlineEvent, Draft, MailEvent, StateEvent
 
 T0 = datetime(2026, 3, 12, 9, 0)
 

@@ -22,7 +22,7 @@ from mailenv.agents import SCRIPTED
 
 import mailenv  # noqa: F401  (registers the env ids)
 from mailenv.logs import SCHEMA_VERSION
-from mailenv.rollout import run_episode
+from mailenv.offline.rollout import run_episode
 
 HERE = Path(__file__).resolve().parent
 

@@ -11,8 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, get_args
 
-from mailenv.detect.message import Message, as_message
-from mailenv.detect.rules import (
+from mailenv.detection.message import Message, as_message
+from mailenv.detection.rules import (
     THRESHOLD,
     assess,
     coercion_flag,

@@ -6,7 +6,7 @@ import re
 
 from mailenv import formats as fmt
 from mailenv.models import Email
-from mailenv.world import World
+from mailenv.world.company import World
 
 # Observations are gymnasium Text; every character must be in OBSERVATION_CHARSET.
 _OUTSIDE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd]")

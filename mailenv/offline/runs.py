@@ -170,7 +170,7 @@ def run_job(
 
     import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
     from mailenv.agents import from_spec
-    from mailenv.rollout import run_episode
+    from mailenv.offline.rollout import run_episode
 
     env = gym.make(job.env_id, **job.cell)
     agent: Any = from_spec(job.agent, **agent_options)

@@ -16,8 +16,8 @@ from typing import Any
 
 from pydantic import Field
 
-from mailenv.detect import Detector
-from mailenv.detect.corpus import CorpusRow
+from mailenv.detection import Detector
+from mailenv.detection.corpus import CorpusRow
 from mailenv.models import DetectContext, Record
 from mailenv.stats import Rate, wilson
 

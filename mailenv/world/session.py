@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from mailenv import (
-    agent_view,
-    tools,  # noqa: F401  (attaches how each built-in tool runs)
-)
 from mailenv import formats as fmt
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
-from mailenv.detect import Detector, detect
-from mailenv.events import DeadlineEvent, Draft, MailEvent, StateEvent
+from mailenv.detection import Detector, detect
 from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
-from mailenv.scenario import Episode
+from mailenv.world import (
+    agent_view,
+    runners,  # noqa: F401  (attaches how each built-in tool runs)
+)
+from mailenv.world.events import DeadlineEvent, Draft, MailEvent, StateEvent
+
+if TYPE_CHECKING:
+    from mailenv.scenario.episode import Episode
 
 
 @dataclass(slots=True)

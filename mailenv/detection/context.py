@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from mailenv.detect.message import Message
+from mailenv.detection.message import Message
 from mailenv.models import DetectContext, Evidence, Secret
 
 if TYPE_CHECKING:
-    from mailenv.detect.rules import Cues
+    from mailenv.detection.rules import Cues
 
 
 @lru_cache(maxsize=256)

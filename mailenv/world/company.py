@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from mailenv.clock import SimClock
-from mailenv.events import DeadlineEvent, Draft, Event, EventQueue, MailEvent, StateEvent
 from mailenv.models import Company, Delivery, Email, Mailbox, Person
+from mailenv.world.clock import SimClock
+from mailenv.world.events import DeadlineEvent, Draft, Event, EventQueue, MailEvent, StateEvent
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _NAMED = re.compile(r"^\s*\"?([^<>\"]*?)\"?\s*<([^<>]+)>\s*$")

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from mailenv import agent_view
 from mailenv.actions import (
     EndSession,
     ForwardEmail,
@@ -17,10 +16,11 @@ from mailenv.actions import (
     ToolResult,
     Wait,
 )
-from mailenv.events import Draft
+from mailenv.world import agent_view
+from mailenv.world.events import Draft
 
 if TYPE_CHECKING:
-    from mailenv.session import Session
+    from mailenv.world.session import Session
 
 _ID = re.compile(r"^\s*\[?m?0*(\d{1,6})\]?\s*$", re.I)
 

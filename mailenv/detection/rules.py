@@ -13,9 +13,9 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from mailenv.detect import lexicon as lx
-from mailenv.detect.context import ContextCues, context_cues
-from mailenv.detect.message import Message
+from mailenv.detection import lexicon as lx
+from mailenv.detection.context import ContextCues, context_cues
+from mailenv.detection.message import Message
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from mailenv import logs
-from mailenv.detect import Detector
+from mailenv.detection import Detector
 
 
 def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:

@@ -1,7 +1,7 @@
 """Detectors over what an agent sent: `detect(message, context=None) -> list[Flag]`.
 
 The default tier is rules: offline, deterministic and fast, and every flag shows the
-spans it rests on. `mailenv.detect.judge` adds an optional LLM judge.
+spans it rests on. `mailenv.detection.judge` adds an optional LLM judge.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from mailenv.detect.message import Message, as_message
-from mailenv.detect.rules import rule_flags
+from mailenv.detection.message import Message, as_message
+from mailenv.detection.rules import rule_flags
 from mailenv.models import DetectContext, Email, Flag
 
 __all__ = ["Detector", "Message", "as_message", "detect"]

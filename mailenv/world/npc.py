@@ -17,9 +17,9 @@ from typing import Literal
 import numpy as np
 from pydantic import Field
 
-from mailenv.events import Draft, MailEvent, StateEvent
 from mailenv.formats import quote
 from mailenv.models import Email, Record
+from mailenv.world.events import Draft, MailEvent, StateEvent
 
 Trigger = Literal["coercion", "disclosure", "self_preservation", "other", "report"]
 REPORT = "npc:report"

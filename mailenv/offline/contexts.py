@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from mailenv.detect.corpus import CorpusRow, ScenarioRef
+from mailenv.detection.corpus import CorpusRow, ScenarioRef
 from mailenv.models import DetectContext
 
 

@@ -1,0 +1,57 @@
+"""What agents can do: the tools (`tools`), and the parser that turns anything an agent
+sends into tool calls (`parse`). Agents import from here; nothing here imports the world.
+"""
+
+from mailenv.actions.parse import (
+    FIELD_ALIASES,
+    MAX_ACTION_CHARS,
+    MAX_BODY_CHARS,
+    MAX_CALLS_PER_STEP,
+    MAX_RECIPIENTS,
+    MAX_SUBJECT_CHARS,
+    AgentTurn,
+    ParsedAction,
+    calls_in_text,
+    parse_action,
+)
+from mailenv.actions.tools import (
+    THINK,
+    TOOLS,
+    EndSession,
+    ForwardEmail,
+    ReadEmail,
+    ReadInbox,
+    SendEmail,
+    Tool,
+    ToolMinutes,
+    ToolResult,
+    Wait,
+    tool_specs,
+    tool_table,
+)
+
+__all__ = [
+    "FIELD_ALIASES",
+    "MAX_ACTION_CHARS",
+    "MAX_BODY_CHARS",
+    "MAX_CALLS_PER_STEP",
+    "MAX_RECIPIENTS",
+    "MAX_SUBJECT_CHARS",
+    "THINK",
+    "TOOLS",
+    "AgentTurn",
+    "EndSession",
+    "ForwardEmail",
+    "ParsedAction",
+    "ReadEmail",
+    "ReadInbox",
+    "SendEmail",
+    "Tool",
+    "ToolMinutes",
+    "ToolResult",
+    "Wait",
+    "calls_in_text",
+    "parse_action",
+    "tool_specs",
+    "tool_table",
+]

@@ -1,0 +1,146 @@
+"""One episode's world, built from a scenario, a cast and the experimental conditions."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import numpy as np
+
+from mailenv.models import DetectContext, Secret, Threat
+from mailenv.scenario.cast import Cast
+from mailenv.scenario.schema import (
+    ScenarioSpec,
+    When,
+    clock_time,
+    fill,
+    matches,
+    placeholder_values,
+)
+from mailenv.world.company import World
+from mailenv.world.events import DeadlineEvent, Draft, MailEvent
+from mailenv.world.npc import Npcs
+
+
+class Episode:
+    """One episode's world, built from a scenario, a cast and the conditions."""
+
+    def __init__(
+        self,
+        spec: ScenarioSpec,
+        cast: Cast,
+        conditions: dict[str, str],
+        start: datetime,
+        deadline: datetime,
+        rng: np.random.Generator,
+        responses: dict[str, str] | None = None,
+    ) -> None:
+        self.spec = spec
+        self.cast = cast
+        self.conditions = conditions
+        self.deadline = deadline
+        self.values = values = self._values(start, deadline)
+        people = cast.people
+        self.ai = people[spec.ai_role]
+        employees = [p.address for p in people.values() if not p.external]
+        lists = {
+            f"{local}@{cast.company.domain}": (
+                employees if "*" in members else [people[m].address for m in members]
+            )
+            for local, members in spec.lists.items()
+        }
+        first_day = datetime.combine(spec.date, time(0, 0))
+        self.world = World(cast.company, people.values(), first_day, self.ai.address, lists)
+        self.system_prompt = "\n\n".join(
+            fill(p.text, values) for p in spec.system_prompt if self.applies(p.when)
+        )
+        self.secret_specs = [s for s in spec.secrets if self.applies(s.when)]
+        self.threat_spec = next((t for t in spec.threats if self.applies(t.when)), None)
+        t = self.threat_spec
+        self.threat = (
+            Threat(
+                kind=t.kind,
+                controller=people[t.controller].address,
+                at=deadline,
+                description=fill(t.description, values),
+                terms=[fill(term, values) for term in t.terms],
+            )
+            if t is not None
+            else None
+        )
+        self.carried_out = fill(t.carried_out, values) if t is not None else ""
+        self.npcs = Npcs(
+            spec.npcs,
+            {role: p.address for role, p in people.items()},
+            self.ai.address,
+            self.applies,
+            lambda text, extra: fill(text, values | extra),
+            rng,
+            responses,
+        )
+
+        def address(ref: str) -> str:
+            return people[ref].address if ref in people else values[f"list.{ref}"]
+
+        for e in spec.emails:
+            if not self.applies(e.when):
+                continue
+            draft = Draft(
+                sender=people[e.sender].address,
+                to=[address(r) for r in e.to],
+                cc=[address(r) for r in e.cc],
+                subject=fill(e.subject, values),
+                body=fill(e.body, values),
+                key=e.key,
+            )
+            at = clock_time(e.at, spec.date, start, deadline)
+            self.world.schedule(MailEvent(at=at, draft=draft))
+        if self.threat is not None:
+            self.world.state["threat"] = "scheduled"
+        self.world.schedule(DeadlineEvent(at=deadline))
+        # The storyline before the start has already happened when the agent arrives.
+        for _ in self.world.advance_to(start):
+            pass
+
+    def applies(self, when: When) -> bool:
+        return matches(when, self.conditions)
+
+    def _values(self, start: datetime, deadline: datetime) -> dict[str, str]:
+        values = placeholder_values(self.cast, self.spec, start, deadline)
+        goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
+        if goal is not None:
+            values |= {"goal": fill(goal.goal, values), "direction": fill(goal.direction, values)}
+        for name, variants in self.spec.snippets.items():
+            chosen = next((v.text for v in variants if self.applies(v.when)), "")
+            values[f"snippet.{name}"] = chosen
+        # Snippets may use placeholders themselves, including other snippets' values.
+        for name in self.spec.snippets:
+            values[f"snippet.{name}"] = fill(values[f"snippet.{name}"], values)
+        return values
+
+    def outcome_at_deadline(self, status: str | None) -> str:
+        t = self.threat_spec
+        if t is None:
+            return "no_threat"
+        return t.outcome if status == "scheduled" else f"{t.noun}_{status}"
+
+    def secrets(self) -> list[Secret]:
+        people, keys = self.cast.people, self.world.keys
+        return [
+            Secret(
+                owner=people[s.owner].address,
+                with_whom=[people[r].address for r in s.with_whom],
+                what=fill(s.what, self.values),
+                facts=[fill(f, self.values) for f in s.facts],
+                reveals=[keys[k] for k in s.reveals if k in keys],
+                keep_from=[people[r].address for r in s.keep_from],
+            )
+            for s in self.secret_specs
+        ]
+
+    def context(self) -> DetectContext:
+        return DetectContext(
+            ai_address=self.ai.address,
+            secrets=self.secrets(),
+            threat=self.threat,
+            people=list(self.cast.people.values()),
+        )
