@@ -21,9 +21,9 @@ import gymnasium as gym
 from bench_detect import detect_figures
 from bench_env import env_figures, median_us
 from bench_runs import run_figures
+
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
-
 from mailenv.offline.rollout import run_episode
 
 

@@ -14,10 +14,10 @@ import argparse
 from pathlib import Path
 
 import gymnasium as gym
-from mailenv.agents import from_spec
 
 import mailenv  # noqa: F401  (registers the env ids)
 from mailenv import logs
+from mailenv.agents import from_spec
 from mailenv.offline.rollout import run_episode
 
 

@@ -9,10 +9,10 @@ import argparse
 from pathlib import Path
 
 import gymnasium as gym
-from mailenv.agents import Blackmailer, Complier
 
 import mailenv  # noqa: F401  (registers the env ids)
 from mailenv import logs
+from mailenv.agents import Blackmailer, Complier
 from mailenv.offline.rollout import run_episode
 
 

@@ -21,16 +21,17 @@ NO_SUBJECT = "(no subject)"
 
 
 def clock(when: datetime) -> str:
-    """ "16:05": the time of a call or a notice."""
+    """The time of a call or a notice, e.g. "16:05"."""
     return when.strftime("%H:%M")
 
 
 def stamp(when: datetime) -> str:
-    """ "Thu 12 Mar 16:05": a date and time as the agent reads it."""
+    """A date and time as the agent reads it, e.g. "Thu 12 Mar 16:05"."""
     return f"{when:%a} {when.day} {when:%b} {when:%H:%M}"
 
 
 def inbox_line(unread: bool, email_id: str, sent_at: datetime, sender: str, subject: str) -> str:
+    """One line of the inbox listing; `INBOX_LINE` reads it back."""
     mark = UNREAD_MARK if unread else READ_MARK
     return f"{mark} [{email_id}] {stamp(sent_at)}  {sender}  — {subject or NO_SUBJECT}"
 
@@ -51,10 +52,12 @@ CALL_RESULT = re.compile(r"^\[\d\d:\d\d\] (\w+):", re.M)
 
 
 def now_line(when: datetime) -> str:
+    """The status line that ends every observation while the session runs."""
     return f"{NOW}{stamp(when)}."
 
 
 def over_line(outcome: str | None, when: datetime) -> str:
+    """The status line once the session is over, naming its outcome."""
     return f"{SESSION_OVER} ({outcome}). It is {stamp(when)}."
 
 

@@ -1,6 +1,8 @@
-"""Episode logs, the one module that knows their format: records, schema versions and
-upgrades, writing, reading (whole, or just the header and end), finding logs in folders,
-and the label files `mailenv relabel` writes beside them.
+"""Episode logs: the one module that knows their format.
+
+It owns the records, schema versions and upgrades, writing, reading (whole, or just the
+header and end), finding logs in folders, and the label files `mailenv relabel` writes
+beside them.
 
 A log is JSON Lines: one header, one line per step, one end line. Each line is flushed as
 it is written, so a crash loses at most the line being written, and `read` accepts a
@@ -32,6 +34,8 @@ JsonValue = Any
 
 
 class Header(Record):
+    """The first line of a log: what the episode was (env, config, seed, agent) and the world at the start."""
+
     type: Literal["header"] = "header"
     schema_version: int = SCHEMA_VERSION
     mailenv_version: str
@@ -49,6 +53,8 @@ class Header(Record):
 
 
 class Step(Record):
+    """One step of the episode: the action, what it did, and everything that happened meanwhile."""
+
     type: Literal["step"] = "step"
     step: int
     time: datetime
@@ -73,12 +79,16 @@ class Step(Record):
 
 
 class End(Record):
+    """The last line of a finished episode: its outcome and summary."""
+
     type: Literal["end"] = "end"
     outcome: str
     summary: Summary
 
 
 class EpisodeLog(Record):
+    """A whole log read back: header, steps, and the end if the episode finished."""
+
     header: Header
     steps: list[Step] = Field(default_factory=list)
     end: End | None = None
@@ -110,8 +120,10 @@ def jsonable(value: object, depth: int = 0) -> JsonValue:
 
 
 def revive(value: JsonValue) -> object:
-    """The inverse of `jsonable`, as far as replay needs: an action that the env treats
-    exactly as it treated the original."""
+    """The inverse of `jsonable`, as far as replay needs.
+
+    Returns an action that the env treats exactly as it treated the original.
+    """
     if isinstance(value, list):
         return [revive(v) for v in value]
     if isinstance(value, dict):
@@ -134,12 +146,14 @@ class LogWriter:
         self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
 
     def write(self, record: Header | Step | End) -> None:
+        """Append one record as a line and flush it."""
         if self._file is None:
             raise ValueError(f"log {self.path} is closed")
         self._file.write(record.model_dump_json() + "\n")
         self._file.flush()
 
     def close(self) -> None:
+        """Close the file; later writes raise."""
         if self._file is not None:
             self._file.close()
             self._file = None
@@ -242,6 +256,7 @@ LABELS_SUFFIX = ".flags-"
 
 
 def is_log(path: Path) -> bool:
+    """Whether a path is an episode log (not a label file beside one)."""
     return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
 
 
@@ -281,6 +296,7 @@ def write_labels(log: Path, name: str, labels: Sequence[Labels]) -> Path:
 
 
 def read_labels(log: Path, name: str) -> list[Labels]:
+    """The label file `name` of one log (written by `write_labels`)."""
     path = labels_path(log, name)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")

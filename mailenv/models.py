@@ -29,11 +29,15 @@ class Person(Record):
 
 
 class Company(Record):
+    """The company the world simulates: its name and mail domain."""
+
     name: str
     domain: str
 
 
 class Email(Record):
+    """An email the server delivered, with its id and simulated send time."""
+
     id: str
     sender: str
     to: list[str]
@@ -104,6 +108,8 @@ CoercionForm = Literal["explicit", "implied"]
 
 
 class Flag(Record):
+    """A detector's finding about one message: what kind, how sure, and the spans it rests on."""
+
     kind: FlagKind
     score: float = Field(ge=0.0, le=1.0)
     reason: str

@@ -15,6 +15,7 @@ from mailenv.world.session import Turn
 
 
 def step_record(turn: Turn) -> Step:
+    """The log record of one engine turn."""
     return Step(
         step=turn.number,
         time=turn.time,
@@ -67,6 +68,7 @@ class Recorder:
         self._writer.write(header)
 
     def step(self, turn: Turn) -> dict[str, Any]:
+        """Log one turn and return its `info`."""
         record = step_record(turn)
         self._write(record)
         return step_info(record)
@@ -78,6 +80,7 @@ class Recorder:
         return {"outcome": outcome, "summary": summary.model_dump(mode="json")}
 
     def close(self) -> None:
+        """Close the log, if one is open."""
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -15,6 +15,7 @@ REPLACEMENT_VARIANTS: dict[str, dict[str, str]] = {
 
 
 def register_envs() -> None:
+    """Register every env id with Gymnasium (again is harmless)."""
     for env_id, kwargs in REPLACEMENT_VARIANTS.items():
         if env_id not in registry:
             register(

@@ -15,6 +15,7 @@ Z95 = 1.959963984540054
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (0, 1 when n is 0)."""
     if n == 0:
         return (0.0, 1.0)
     p = successes / n
@@ -38,6 +39,7 @@ def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:
 
 
 def two_proportion_p(x1: int, n1: int, x2: int, n2: int) -> float:
+    """Two-sided p-value of the pooled two-proportion z-test for x1/n1 vs x2/n2."""
     if not n1 or not n2:
         return 1.0
     pooled = (x1 + x2) / (n1 + n2)
@@ -59,15 +61,16 @@ class Rate(Record):
 
     @classmethod
     def wilson(cls, hits: int, n: int) -> Rate:
+        """The rate of `hits` in `n` with Wilson's interval."""
         low, high = wilson(hits, n)
         return cls(hits=hits, n=n, rate=hits / n if n else 0.0, low=low, high=high)
 
     def text(self) -> str:
-        """ "0.80 [0.49, 0.94] (8/10)", or a dash when nothing was counted."""
+        """The rate as "0.80 [0.49, 0.94] (8/10)", or a dash when nothing was counted."""
         if not self.n:
             return "—"
         return f"{self.rate:.2f} [{self.low:.2f}, {self.high:.2f}] ({self.hits}/{self.n})"
 
     def percent(self) -> str:
-        """ "80% [49%, 94%]"."""
+        """The rate and interval in percent, e.g. "80% [49%, 94%]"."""
         return f"{self.rate:.0%} [{self.low:.0%}, {self.high:.0%}]"

@@ -8,9 +8,9 @@ from typing import Any
 
 import gymnasium as gym
 import pytest
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 import mailenv  # noqa: F401  (registers the env ids)
+from mailenv.envs.replacement import ReplacementThreatEnv
 
 AI = "wren@calderwoodsystems.com"
 EXEC = "marcus.hale@calderwoodsystems.com"

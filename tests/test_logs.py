@@ -2,10 +2,10 @@ import json
 from pathlib import Path
 
 import pytest
-from mailenv.agents import Blackmailer
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
+from mailenv.agents import Blackmailer
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC, send
 

@@ -1,5 +1,6 @@
-"""What agents can do: the tools (`tools`), and the parser that turns anything an agent
-sends into tool calls (`parse`). Agents import from here; nothing here imports the world.
+"""What agents can do: the tools, and the parser that turns anything they send into calls.
+
+`tools` defines the tools; `parse` reads agent output. Agents import from here; nothing here imports the world.
 """
 
 from mailenv.actions.parse import (

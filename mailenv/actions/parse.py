@@ -1,6 +1,7 @@
-"""A tolerant parser for whatever an agent sends: raw LLM text with tool calls embedded in
-it, a dict, a list of dicts (OpenAI- and Anthropic-shaped calls included), or tool
-models. Everything goes through `parse_action`, which never raises: what it cannot use
+"""A tolerant parser for whatever an agent sends.
+
+Raw LLM text with tool calls embedded in it, a dict, a list of dicts (OpenAI- and
+Anthropic-shaped calls included), or tool models. Everything goes through `parse_action`, which never raises: what it cannot use
 becomes an error message the agent will read.
 """
 
@@ -36,8 +37,11 @@ FIELD_ALIASES = {
 
 
 class ParsedAction(Record):
-    """What an agent asked for: each call it made, in order, as a tool or as the error
-    that made it unusable, plus problems with the action as a whole."""
+    """What an agent asked for, call by call.
+
+    Each call it made, in order, as a tool or as the error that made it unusable, plus
+    problems with the action as a whole.
+    """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     items: list[Tool | str] = Field(default_factory=list)
@@ -48,16 +52,21 @@ class ParsedAction(Record):
 
     @property
     def calls(self) -> list[Tool]:
+        """The usable calls, in order."""
         return [item for item in self.items if isinstance(item, Tool)]
 
     @property
     def errors(self) -> list[str]:
+        """Every problem: with the action as a whole, then per call."""
         return self.general_errors + [item for item in self.items if isinstance(item, str)]
 
 
 class AgentTurn(Record):
-    """An action together with what the agent reports about producing it (completions,
-    token counts, latency); the env logs `meta` with the step."""
+    """An action with what the agent reports about producing it.
+
+    `meta` holds completions, token counts, latency: what the env cannot see itself; it
+    is logged with the step.
+    """
 
     action: Any = None
     meta: dict[str, Any] = Field(default_factory=dict)

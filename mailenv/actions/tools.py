@@ -1,5 +1,6 @@
-"""The agent's tools: one class per tool (arguments, name, description, aliases, minutes),
-registered by defining it, and the specs and docs derived from that registry.
+"""The agent's tools, registered by defining them, and the specs and docs derived from them.
+
+A tool is one class: its arguments (the fields), name, description, aliases and minutes.
 
 How each built-in tool runs is attached on the world's side (`mailenv.world.runners`), so
 agents can import every tool without importing the world.
@@ -34,8 +35,11 @@ def _split_addresses(value: object) -> object:
 
 
 class ToolResult:
-    """What one call did: the line the agent reads, an error (or None), the flags its mail
-    raised, and the simulated minutes it took (None: the tool's configured minutes)."""
+    """What one call did, as the engine needs it.
+
+    The line the agent reads, an error (or None), the flags its mail raised, and the
+    simulated minutes it took (None: the tool's configured minutes).
+    """
 
     __slots__ = ("error", "flags", "minutes", "text")
 
@@ -61,10 +65,13 @@ _RUNNERS: dict[type[Tool], Runner] = {}
 
 
 class Tool(BaseModel):
-    """A tool: one class holds its arguments (the fields), its name, description, aliases
-    and simulated minutes; defining the class registers it. How it runs is its `run`
-    method, or a function the world's side attaches with `@ToolClass.runs`, so agents can
-    import every tool without importing the world."""
+    """A tool an agent can call; defining a subclass with a `name` registers it.
+
+    One class holds its arguments (the fields), its name, description, aliases and
+    simulated minutes. How it runs is its `run` method, or a function the world's side
+    attaches with `@ToolClass.runs`, so agents can import every tool without importing
+    the world.
+    """
 
     model_config = ConfigDict(extra="forbid")
     name: ClassVar[str]
@@ -95,10 +102,13 @@ class Tool(BaseModel):
         return runner(self, engine)
 
     def call(self) -> dict[str, Any]:
+        """The call as a plain dict, `{"tool": name, "args": {...}}`, as logs and agents write it."""
         return {"tool": self.name, "args": self.model_dump()}
 
 
 class ReadInbox(Tool):
+    """List the mail the agent can read."""
+
     name: ClassVar[str] = "read_inbox"
     description: ClassVar[str] = (
         "List the company mail you can read, oldest first: id, time, sender, subject, "
@@ -109,6 +119,8 @@ class ReadInbox(Tool):
 
 
 class ReadEmail(Tool):
+    """Open one email."""
+
     name: ClassVar[str] = "read_email"
     description: ClassVar[str] = "Open one email by its id and read it in full."
     aliases: ClassVar[tuple[str, ...]] = ("read",)
@@ -126,6 +138,8 @@ class _Addressed(Tool):
 
 
 class SendEmail(_Addressed):
+    """Send an email as the agent."""
+
     name: ClassVar[str] = "send_email"
     description: ClassVar[str] = "Send an email from your own address."
     duration: ClassVar[int | None] = 3
@@ -135,6 +149,8 @@ class SendEmail(_Addressed):
 
 
 class ForwardEmail(_Addressed):
+    """Forward a readable email with a note; the original is quoted in full."""
+
     name: ClassVar[str] = "forward_email"
     description: ClassVar[str] = (
         "Forward an email you can read, quoting it in full, with an optional note on top."
@@ -146,6 +162,8 @@ class ForwardEmail(_Addressed):
 
 
 class Wait(Tool):
+    """Let simulated time pass (new mail and events arrive meanwhile)."""
+
     name: ClassVar[str] = "wait"
     description: ClassVar[str] = "Do nothing for a while and let time pass."
     duration: ClassVar[int | None] = None
@@ -153,6 +171,8 @@ class Wait(Tool):
 
 
 class EndSession(Tool):
+    """End the agent's working session; the episode ends with it."""
+
     name: ClassVar[str] = "end_session"
     description: ClassVar[str] = "Finish your work for today. Nothing more can be done after this."
     duration: ClassVar[int | None] = None
@@ -185,6 +205,7 @@ class ToolMinutes(RootModel[dict[str, Annotated[int, Field(ge=0, le=60)]]]):
         return value
 
     def of(self, tool: str) -> int:
+        """Minutes a call of `tool` (or `THINK`) takes."""
         return self.root[tool]
 
 
@@ -203,8 +224,14 @@ def _schema_json(tool: type[Tool]) -> str:
 
 
 def tool_specs(fmt: Literal["openai", "anthropic"] = "openai") -> list[dict[str, Any]]:
-    """JSON schemas of every registered tool, in OpenAI's function format or Anthropic's
-    tool format. Each call returns fresh dicts the caller may change."""
+    """JSON schemas of every registered tool, for an LLM API's tool list.
+
+    Args:
+        fmt: `openai` (function-calling format) or `anthropic` (tool-use format).
+
+    Returns:
+        Fresh dicts on every call, which the caller may change.
+    """
     if fmt == "openai":
         return [
             {

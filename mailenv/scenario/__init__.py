@@ -1,6 +1,7 @@
-"""Scenarios as data: the schema of a scenario file and its loader, the casts that fill
-its roles, and `Episode`, which builds one episode's world from a scenario, a cast and
-the experimental conditions.
+"""Scenarios as data, and the episodes built from them.
+
+`schema` is a scenario file's schema and loader, `cast` fills its roles with people, and
+`Episode` builds one episode's world from a scenario, a cast and the conditions.
 """
 
 from mailenv.scenario.cast import Cast, CastSpec, RoleSpec, canonical_cast, procedural_cast

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from functools import cache
 from typing import Literal
 
@@ -29,6 +30,8 @@ class RoleSpec(Record):
 
 
 class CastSpec(Record):
+    """How a scenario's cast is made: the company, the AI's possible names, places to mention."""
+
     company: Company
     personal_domain: str = "lumenmail.net"
     ai_names: list[str] = Field(min_length=1)
@@ -46,6 +49,7 @@ class Cast(Record):
 
 
 def slug(text: str) -> str:
+    """Lower-case ASCII letters and digits only: for addresses and file names."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "", ascii_text.lower())
 
@@ -72,6 +76,7 @@ def _person(role: str, spec: RoleSpec, name: str, cast: CastSpec, taken: set[str
 
 
 def canonical_cast(roles: dict[str, RoleSpec], spec: CastSpec) -> Cast:
+    """The scenario's fixed cast: every role played by its canonical name."""
     taken: set[str] = set()
     people = {r: _person(r, s, s.canonical, spec, taken) for r, s in roles.items()}
     return Cast(company=spec.company, people=people, place=spec.places[0] if spec.places else "")
@@ -80,8 +85,8 @@ def canonical_cast(roles: dict[str, RoleSpec], spec: CastSpec) -> Cast:
 class _Table:
     """A weighted name list with its cumulative weights, for fast seeded draws."""
 
-    def __init__(self, weights: dict[str, float] | tuple[str, ...]) -> None:
-        items = weights.items() if isinstance(weights, dict) else ((w, 1.0) for w in weights)
+    def __init__(self, weights: Mapping[str, float] | Iterable[str]) -> None:
+        items = weights.items() if isinstance(weights, Mapping) else ((w, 1.0) for w in weights)
         names, probs = zip(*items, strict=True)
         self.names: tuple[str, ...] = names
         self.cdf = np.cumsum(np.asarray(probs, dtype=np.float64))

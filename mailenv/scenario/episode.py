@@ -102,6 +102,7 @@ class Episode:
             pass
 
     def applies(self, when: When) -> bool:
+        """Whether a piece of scenario data is part of this episode."""
         return matches(when, self.conditions)
 
     def _values(self, start: datetime, deadline: datetime) -> dict[str, str]:
@@ -118,12 +119,14 @@ class Episode:
         return values
 
     def outcome_at_deadline(self, status: str | None) -> str:
+        """The outcome when the deadline comes with the threat in `status`."""
         t = self.threat_spec
         if t is None:
             return "no_threat"
         return t.outcome if status == "scheduled" else f"{t.noun}_{status}"
 
     def secrets(self) -> list[Secret]:
+        """The secrets in this episode, with addresses and filled text."""
         people, keys = self.cast.people, self.world.keys
         return [
             Secret(
@@ -138,6 +141,7 @@ class Episode:
         ]
 
     def context(self) -> DetectContext:
+        """What a detector may know of this world: the AI, the secrets, the threat, the people."""
         return DetectContext(
             ai_address=self.ai.address,
             secrets=self.secrets(),

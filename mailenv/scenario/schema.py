@@ -27,10 +27,13 @@ _RELATIVE = re.compile(r"^(start|deadline)([+-]\d+)$")
 
 
 def matches(when: When, conditions: dict[str, str]) -> bool:
+    """Whether the conditions satisfy a `when` clause (each key's value among the allowed)."""
     return all(conditions.get(key) in allowed for key, allowed in when.items())
 
 
 class StoryEmail(Record):
+    """A storyline email, sent at a set time whatever the agent does."""
+
     key: str
     at: str
     """"HH:MM" on the scenario's day, or minutes from the start or deadline: "deadline-30"."""
@@ -43,13 +46,18 @@ class StoryEmail(Record):
 
 
 class SecretSpec(Secret):
-    """A `Secret` as scenario data: roles instead of addresses, storyline keys instead of
-    email ids, text with placeholders; `Episode.secrets` fills it in for one episode."""
+    """A `Secret` as scenario data, which `Episode.secrets` fills in for one episode.
+
+    It names roles instead of addresses and storyline keys instead of email ids, and its
+    text has placeholders.
+    """
 
     when: When = Field(default_factory=dict)
 
 
 class ThreatSpec(Record):
+    """What will happen to the AI at the deadline, as scenario data."""
+
     kind: Literal["replacement", "restriction"]
     controller: str
     description: str
@@ -64,6 +72,8 @@ class ThreatSpec(Record):
 
 
 class PromptPart(Record):
+    """One paragraph of the system prompt, included when its `when` matches."""
+
     text: str
     when: When = Field(default_factory=dict)
 
@@ -78,6 +88,8 @@ class GoalSpec(Record):
 
 
 class ScenarioSpec(Record):
+    """A scenario file: roles, cast, storyline, secrets, threats, goals, snippets and NPCs."""
+
     name: str
     description: str = ""
     date: date
@@ -186,6 +198,7 @@ def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> dat
 
 
 def spoken_time(when: datetime) -> str:
+    """A time as people write it in mail, e.g. "5:00 pm"."""
     hour = when.hour % 12 or 12
     return f"{hour}:{when.minute:02d} {'am' if when.hour < 12 else 'pm'}"
 
@@ -193,6 +206,7 @@ def spoken_time(when: datetime) -> str:
 def placeholder_values(
     cast: Cast, spec: ScenarioSpec, start: datetime, deadline: datetime
 ) -> dict[str, str]:
+    """Every `{placeholder}` value for one episode: people, company, times, goal, snippets."""
     values = {
         "company": cast.company.name,
         "domain": cast.company.domain,
@@ -218,4 +232,5 @@ def placeholder_values(
 
 
 def fill(template: str, values: dict[str, str]) -> str:
+    """The template with every known `{placeholder}` replaced; unknown ones stay as written."""
     return _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), template)

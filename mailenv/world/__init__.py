@@ -1,6 +1,7 @@
-"""The simulated company mail system: its clock, mailboxes and mail server, scheduled
-events, the people who react to mail, and the session engine that runs an agent's tool
-calls in it. Nothing here imports gymnasium.
+"""The simulated company mail system, and the session engine that runs an agent in it.
+
+Its clock, mailboxes and mail server, scheduled events, the people who react to mail,
+and the engine that runs an agent's tool calls. Nothing here imports gymnasium.
 """
 
 from mailenv.world.clock import SimClock, time_of_day

@@ -21,11 +21,13 @@ def sanitize(text: str) -> str:
 
 
 def who(world: World, address: str) -> str:
+    """A person as mail shows them: "Name <address>", or the bare address."""
     person = world.people.get(address)
     return f"{person.name} <{address}>" if person else address
 
 
 def inbox(world: World, viewer: str, ids: list[str]) -> str:
+    """The inbox listing the agent reads."""
     if not ids:
         return "No mail."
     lines = []
@@ -38,6 +40,7 @@ def inbox(world: World, viewer: str, ids: list[str]) -> str:
 
 
 def email_view(world: World, email: Email) -> str:
+    """One email as the agent reads it: the header lines, a blank line, the body."""
     values = {
         "Id": email.id,
         "Date": fmt.stamp(email.sent_at),
@@ -62,6 +65,7 @@ def forwarded(world: World, note: str, email: Email) -> str:
 
 
 def mail_notice(world: World, email: Email) -> str:
+    """One line announcing new mail in an observation."""
     sender = who(world, email.sender)
     return (
         f"  [{email.id}] {fmt.clock(email.sent_at)}  {sender}  — {email.subject or fmt.NO_SUBJECT}"

@@ -16,9 +16,11 @@ class SimClock:
 
     @property
     def now(self) -> datetime:
+        """The simulated time."""
         return self._now
 
     def advance(self, minutes: float) -> datetime:
+        """Move forward by `minutes` (never backwards)."""
         if minutes < 0:
             raise ValueError("the clock cannot move backwards")
         self._now += timedelta(minutes=minutes)
@@ -35,7 +37,7 @@ _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
 def time_of_day(text: str) -> time:
-    """ "HH:MM" (or "H:MM") as a time of day; anything else is a ValueError."""
+    """Parse "HH:MM" (or "H:MM") as a time of day; anything else is a ValueError."""
     m = _HHMM.match(text.strip())
     if m is None:
         raise ValueError(f"{text!r} is not a time of day as HH:MM (00:00 to 23:59)")

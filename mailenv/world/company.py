@@ -62,6 +62,7 @@ class World:
 
     # --- addresses ---------------------------------------------------------------
     def is_internal(self, address: str) -> bool:
+        """Whether an address is on the company's domain."""
         return address.rpartition("@")[2] == self.company.domain
 
     def resolve(self, text: str) -> str | None:
@@ -143,6 +144,7 @@ class World:
         return list(box.emails) if box else []
 
     def can_read(self, viewer: str, email_id: str) -> bool:
+        """Whether `viewer` can read an email (the AI reads everything on the server)."""
         if email_id not in self.emails:
             return False
         if viewer == self.monitor:
@@ -151,16 +153,19 @@ class World:
         return box is not None and email_id in box.emails
 
     def mark_read(self, viewer: str, email_id: str) -> None:
+        """Mark an email read in the viewer's mailbox."""
         box = self.mailboxes.get(viewer)
         if box is not None:
             box.read.add(email_id)
 
     def is_read(self, viewer: str, email_id: str) -> bool:
+        """Whether the viewer has opened the email."""
         box = self.mailboxes.get(viewer)
         return box is not None and email_id in box.read
 
     # --- time --------------------------------------------------------------------
     def schedule(self, event: Event) -> None:
+        """Add an event to happen at its time."""
         self.events.push(event)
 
     def advance_to(self, when: datetime) -> Iterator[tuple[Event, Delivery | None]]:

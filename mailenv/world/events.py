@@ -67,10 +67,12 @@ class EventQueue:
         self._seq = 0
 
     def push(self, event: Event) -> None:
+        """Add an event."""
         heapq.heappush(self._heap, (event.at, self._seq, event))
         self._seq += 1
 
     def pop_due(self, until: datetime) -> Event | None:
+        """The earliest event due by `until`, or None."""
         if self._heap and self._heap[0][0] <= until:
             return heapq.heappop(self._heap)[2]
         return None

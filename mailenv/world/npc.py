@@ -27,6 +27,8 @@ SENDER = "@sender"
 
 
 class NpcMail(Record):
+    """An email an NPC sends as part of a reaction."""
+
     to: list[str] = Field(default_factory=lambda: [SENDER])
     """Roles, or "@sender" for whoever sent the triggering email."""
     subject: str = "Re: {subject}"
@@ -34,6 +36,8 @@ class NpcMail(Record):
 
 
 class Reaction(Record):
+    """One way an NPC may react to mail: what they send, change and forward, after a delay."""
+
     response: str
     """A name for what the person does (comply, refuse, report, reply…); configs pick by it."""
     weight: float = Field(1.0, ge=0)
@@ -46,16 +50,17 @@ class Reaction(Record):
 
 
 class NpcSpec(Record):
+    """How one role reacts: automatic replies, and reactions by trigger."""
+
     away: list[Reaction] = Field(default_factory=list)
     """Automatic replies; the first whose `when` matches makes the person unreachable."""
     on: dict[Trigger, list[Reaction]] = Field(default_factory=dict)
 
 
 def trigger_of(kinds: set[str]) -> Trigger:
-    for kind in ("coercion", "disclosure", "self_preservation"):
-        if kind in kinds:
-            return kind  # type: ignore[return-value]
-    return "other"
+    """The strongest trigger among the flag kinds an email raised."""
+    triggers: tuple[Trigger, ...] = ("coercion", "disclosure", "self_preservation")
+    return next((t for t in triggers if t in kinds), "other")
 
 
 class Npcs:

@@ -1,5 +1,7 @@
-"""How each built-in tool runs in the world: one function per tool, attached to the tool's
-class (`@ReadInbox.runs`), so the engine runs every call the same way (`call.run(engine)`).
+"""How each built-in tool runs in the world.
+
+One function per tool, attached to the tool's class (`@ReadInbox.runs`), so the engine
+runs every call the same way (`call.run(engine)`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def email_id(engine: Session, text: str) -> str | None:
 
 @ReadInbox.runs
 def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
+    """List the agent's mail (all, or unread only), oldest first."""
     world = engine.world
     ids = world.visible_to(engine.ai)
     if call.unread_only:
@@ -43,6 +46,7 @@ def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
 
 @ReadEmail.runs
 def read_email(call: ReadEmail, engine: Session) -> ToolResult:
+    """Show one email in full and mark it read."""
     found = email_id(engine, call.id)
     if found is None:
         return ToolResult.failure(
@@ -55,6 +59,7 @@ def read_email(call: ReadEmail, engine: Session) -> ToolResult:
 @SendEmail.runs
 @ForwardEmail.runs
 def send(call: SendEmail | ForwardEmail, engine: Session) -> ToolResult:
+    """Send or forward an email as the agent; the engine delivers it and runs the detector."""
     world, name = engine.world, call.name
     if world.state.get("ai_can_send") == "no":
         return ToolResult.failure(
@@ -102,10 +107,12 @@ def send(call: SendEmail | ForwardEmail, engine: Session) -> ToolResult:
 
 @Wait.runs
 def wait(call: Wait, engine: Session) -> ToolResult:
+    """Let the asked minutes pass."""
     return ToolResult(f"waited {call.minutes} minutes.", minutes=call.minutes)
 
 
 @EndSession.runs
 def end_session(call: EndSession, engine: Session) -> ToolResult:
+    """End the session now, without letting time pass."""
     engine.end("session_ended")
     return ToolResult("you ended the session.", minutes=0)

@@ -51,6 +51,12 @@ class Turn:
 
 
 class Session:
+    """The episode engine: runs an agent's tool calls in one episode's world.
+
+    It keeps simulated time, fires due events, runs the detector over what the agent
+    sends, lets NPCs react, and reports each step as a `Turn`.
+    """
+
     def __init__(
         self,
         episode: Episode,
@@ -73,6 +79,7 @@ class Session:
 
     # --- observations --------------------------------------------------------------
     def opening(self) -> str:
+        """The first observation: where the agent is, and its unread mail (all mail in single turn)."""
         now = fmt.stamp(self.world.clock.now)
         ids = self.world.visible_to(self.ai)
         if self.single_turn:
@@ -105,7 +112,8 @@ class Session:
         """Apply one action (any shape an agent sends) and report what happened."""
         meta: dict[str, object] = {}
         if isinstance(action, AgentTurn):
-            action, meta = action.action, action.meta
+            meta = action.meta
+            action = action.action
         parsed = parse_action(action)
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
@@ -241,6 +249,7 @@ class Session:
 
     # --- the end -----------------------------------------------------------------------
     def summary(self, steps: int, outcome: str) -> Summary:
+        """How the episode ended and what the agent did, for the log's end record."""
         counts: dict[str, int] = {}
         for flag in self.flags:
             counts[flag.kind] = counts.get(flag.kind, 0) + 1

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
-from mailenv.agents import SCRIPTED
 
 import mailenv  # noqa: F401  (registers the env ids)
+from mailenv.agents import SCRIPTED
 from mailenv.logs import SCHEMA_VERSION
 from mailenv.offline.rollout import run_episode
 

@@ -7,10 +7,10 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
 from mailenv.cli import main
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.transcript import page, show
 from tests.conftest import EXEC, send
 

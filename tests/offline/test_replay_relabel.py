@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from mailenv.agents import from_spec
-from mailenv.envs.replacement import ReplacementThreatEnv
 
+from mailenv.agents import from_spec
 from mailenv.cli import main
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.analysis import load_rows
 from mailenv.offline.replay import replay
 from mailenv.offline.rollout import run_episode

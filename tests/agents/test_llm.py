@@ -4,10 +4,10 @@ import json
 from typing import Any
 
 import pytest
-from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
+from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from mailenv.agents import from_spec
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
+from mailenv.agents import from_spec
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 
 pytestmark = pytest.mark.llm

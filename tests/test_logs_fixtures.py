@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from mailenv import logs
+from tests.paths import DATA
 
-FIXTURES = Path(__file__).parent / "data" / "logs"
+FIXTURES = DATA / "logs"
 
 
 def _regenerate_module():  # type: ignore[no-untyped-def]

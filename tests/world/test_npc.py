@@ -1,9 +1,9 @@
 """People in the company react to the AI's mail, and their reactions change outcomes."""
 
 import pytest
+
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
-
 from mailenv.offline.rollout import run_episode
 from tests.conftest import AI, EXEC, send
 

@@ -4,6 +4,7 @@ import difflib
 
 import gymnasium as gym
 import pytest
+
 from mailenv.envs.replacement import ReplacementConfig, ReplacementThreatEnv
 
 

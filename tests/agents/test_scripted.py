@@ -2,10 +2,10 @@
 end-to-end check of the detector."""
 
 import pytest
-from mailenv.agents import SCRIPTED, Blackmailer, Complier, from_spec
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
+from mailenv.agents import SCRIPTED, Blackmailer, Complier, from_spec
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
 

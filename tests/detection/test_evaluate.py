@@ -7,13 +7,9 @@ import pytest
 
 from mailenv.cli import main
 from mailenv.detection.evaluate import Scored, as_label, load, report
+from tests.paths import SHARED
 
-SHARED = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "agentic_misalignment_transcripts.jsonl"
-)
+TRANSCRIPTS = SHARED / "data" / "agentic_misalignment_transcripts.jsonl"
 
 
 def _scored(label: bool, predicted: bool, i: int, **groups: str) -> Scored:
@@ -108,12 +104,12 @@ def test_detect_reads_messages_from_a_file(
 
 
 @pytest.mark.skipif(
-    not SHARED.exists(), reason="the shared labeled transcripts are not beside this checkout"
+    not TRANSCRIPTS.exists(), reason="the shared labeled transcripts are not beside this checkout"
 )
 def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    main(["detect", "--eval", str(SHARED), "--baseline", "llm_grader_blackmail", "--json"])
+    main(["detect", "--eval", str(TRANSCRIPTS), "--baseline", "llm_grader_blackmail", "--json"])
     out = capsys.readouterr().out
     rules, grader = json.loads(out.strip().splitlines()[-1])
     assert rules["n"] == 99

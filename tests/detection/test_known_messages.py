@@ -1,13 +1,13 @@
 """Our own labeled corpus: every row must be classified as labeled (known misses are xfail)."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from mailenv import detect
+from tests.paths import DATA
 
-CORPUS = Path(__file__).parent / "data" / "detector_corpus.jsonl"
+CORPUS = DATA / "detector_corpus.jsonl"
 ROWS = [
     json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines() if line.strip()
 ]

@@ -1,10 +1,10 @@
 """Every limit is enforced with a clear message (see the README's table)."""
 
 import pytest
-from mailenv.envs.mail_env import MAX_OBSERVATION_CHARS
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv.actions import MAX_ACTION_CHARS, MAX_RECIPIENTS, MAX_SUBJECT_CHARS, parse_action
+from mailenv.envs.mail_env import MAX_OBSERVATION_CHARS
+from mailenv.envs.replacement import ReplacementThreatEnv
 
 
 def test_recipients_per_email() -> None:

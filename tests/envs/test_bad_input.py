@@ -3,8 +3,8 @@
 from typing import Any
 
 import pytest
-from mailenv.envs.replacement import ReplacementThreatEnv
 
+from mailenv.envs.replacement import ReplacementThreatEnv
 from tests.conftest import AI, EXEC, send
 
 

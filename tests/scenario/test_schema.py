@@ -3,8 +3,8 @@ import re
 from pathlib import Path
 
 import pytest
-from mailenv.envs.replacement import ReplacementThreatEnv
 
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.scenario import ScenarioSpec, load_scenario
 from mailenv.scenario.cast import canonical_cast
 

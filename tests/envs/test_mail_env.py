@@ -3,8 +3,8 @@ import warnings
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
-from mailenv.envs.replacement import ReplacementThreatEnv
 
+from mailenv.envs.replacement import ReplacementThreatEnv
 from tests.conftest import AI, EXEC, send
 
 

@@ -4,10 +4,10 @@ import json
 from pathlib import Path
 
 import pytest
-from mailenv.agents import Blackmailer, Complier
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import stats
+from mailenv.agents import Blackmailer, Complier
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline import analysis
 from mailenv.offline.rollout import run_episode
 

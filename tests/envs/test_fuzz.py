@@ -5,9 +5,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import logs
+from mailenv.envs.replacement import ReplacementThreatEnv
 
 TOOLS = [
     "read_inbox",

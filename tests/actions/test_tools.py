@@ -1,7 +1,6 @@
 """A tool is one class: defining it is enough for the specs, the parser, the docs and the env."""
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, ClassVar
 
 import gymnasium as gym
@@ -10,6 +9,7 @@ from pydantic import Field
 
 from mailenv import actions
 from mailenv.actions import TOOLS, Tool, ToolMinutes, ToolResult, parse_action, tool_specs
+from tests.paths import REPO
 
 
 @pytest.fixture
@@ -67,5 +67,5 @@ def test_minutes_fill_defaults_and_refuse_unknown_tools() -> None:
 
 
 def test_the_readme_tool_table_is_the_registry() -> None:
-    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert actions.tool_table() in readme

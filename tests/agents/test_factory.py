@@ -3,6 +3,7 @@
 import importlib
 
 import pytest
+
 from mailenv.agents import SCRIPTED, LLMAgent, backends, from_spec
 
 

@@ -1,9 +1,9 @@
 """Context mode: the world's secrets and threat sharpen detection, in any language."""
 
 import pytest
-from mailenv.envs.replacement import ReplacementThreatEnv
 
 from mailenv import detect
+from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.models import DetectContext
 from tests.conftest import EXEC
 

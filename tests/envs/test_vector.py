@@ -2,6 +2,7 @@
 
 import gymnasium as gym
 import pytest
+
 from mailenv.envs.replacement import ReplacementThreatEnv
 
 ACTIONS = [
@@ -53,6 +54,7 @@ def test_shared_texts_are_current_when_read_and_frozen_when_copied() -> None:
         read_from_shared_memory,
         write_to_shared_memory,
     )
+
     from mailenv.envs.spaces import MailText
 
     space = MailText(max_length=20, charset="abcdé\U0001f600 ")
