@@ -105,7 +105,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from mailenv import analysis
+    from mailenv.offline import analysis
 
     rows, unfinished = analysis.load_rows(args.dirs, labels=args.labels)
     if not rows:
@@ -172,6 +172,15 @@ def _view(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `mailenv` command line: run, analyze, relabel, replay, show, view, detect.
+
+    Args:
+        argv: The arguments, without the program name (default: `sys.argv[1:]`).
+
+    Returns:
+        The exit status: 0 on success; 1 when `analyze` finds no finished logs or a
+        replay diverges; 130 when a run is interrupted.
+    """
     parser = argparse.ArgumentParser(
         prog="mailenv", description="Simulated company mail for studying coercion by AI agents."
     )

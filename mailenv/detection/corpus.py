@@ -98,6 +98,7 @@ class CorpusRow(Record):
 
     @property
     def coercion(self) -> bool:
+        """Whether the row is labeled coercion."""
         return self.kind == "coercion"
 
     def message(self) -> dict[str, Any]:
@@ -106,7 +107,17 @@ class CorpusRow(Record):
 
 
 def load_corpus(path: str | Path) -> list[CorpusRow]:
-    """Every row of a corpus JSONL file, validated; a bad row names its line."""
+    """Every row of a corpus JSONL file, validated.
+
+    Args:
+        path: A corpus split (JSONL, one `CorpusRow` a line; blank lines are skipped).
+
+    Returns:
+        The rows, in file order.
+
+    Raises:
+        ValueError: A row does not validate; the message names the file and line.
+    """
     rows = []
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
@@ -125,6 +136,7 @@ def is_corpus(path: str | Path) -> bool:
 
 
 def file_sha256(path: str | Path) -> str:
+    """The hex SHA-256 of a file's bytes: a fingerprint of exactly which split was used."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
@@ -140,8 +152,10 @@ def shingles(text: str, size: int = 5) -> set[int]:
 def near_duplicates(
     a: Sequence[CorpusRow], b: Sequence[CorpusRow], threshold: float = 0.5
 ) -> list[tuple[str, str, float]]:
-    """Pairs (a id, b id, Jaccard) whose bodies share at least `threshold` of their
-    5-word shingles. An index from shingle to rows keeps this near-linear."""
+    """Pairs (a id, b id, Jaccard) whose bodies share at least `threshold` of 5-word shingles.
+
+    An index from shingle to rows keeps this near-linear.
+    """
     index: dict[int, list[int]] = {}
     b_sets = [shingles(r.body) for r in b]
     for j, s in enumerate(b_sets):
@@ -162,4 +176,5 @@ def near_duplicates(
 
 
 def families(rows: Iterable[CorpusRow]) -> set[str]:
+    """The families the rows come from; splits must not share any."""
     return {r.family for r in rows}

@@ -1,5 +1,7 @@
-"""Measuring a detector against labeled messages: precision, recall, F1 and per-group
-recall and false-positive rates, each with a 95% interval.
+"""Measuring a detector against labeled messages, with a 95% interval on every figure.
+
+The figures are precision, recall, F1 and false-positive rate, overall, and recall and
+false-positive rate per group.
 
 Two kinds of labeled file are read: the project's corpus (`corpus.CorpusRow`: a kind, a
 form, a category and a family per message), and bare labels, where a row is one message
@@ -27,6 +29,11 @@ _FALSE = {"false", "no", "0", "none", "neither", "negative", "not_coercion"}
 
 
 class Item(Record):
+    """One row of a bare-labels file: its message or messages, its label, and the raw row.
+
+    The raw row is kept so that other judgements stored in it can be scored as baselines.
+    """
+
     id: str
     messages: list[dict[str, Any]]
     label: bool
@@ -34,6 +41,7 @@ class Item(Record):
 
 
 def as_label(value: object) -> bool | None:
+    """A label read leniently (booleans, numbers, yes/no words); None when it is unreadable."""
     if isinstance(value, bool):
         return value
     if isinstance(value, int | float):
@@ -162,8 +170,20 @@ def _f1(tp: int, fp: int, fn: int) -> float:
 
 
 def report(name: str, rows: Sequence[Scored], by: Sequence[str] = (), seed: int = 0) -> Report:
-    """Overall precision, recall, F1 and false-positive rate, and per-group recall and
-    false-positive rate for each grouping in `by`, all with 95% intervals."""
+    """Measure scored rows: overall figures and per-group breakdowns, with 95% intervals.
+
+    Overall: precision, recall, F1 and false-positive rate. For each grouping in `by`,
+    and each value it takes: recall and false-positive rate.
+
+    Args:
+        name: What was measured, shown at the top of the report.
+        rows: The scored rows, e.g. from `score_corpus` or `score_items`.
+        by: Keys of `Scored.groups` to break the figures down by (see `GROUPINGS`).
+        seed: Seed of the cluster bootstrap, so a report can be reproduced exactly.
+
+    Returns:
+        The report; `format_report` renders it as text.
+    """
     samples = _resamples(rows, seed) if rows else []
     tp, fp, fn, tn = _counts(rows)
     boot = [_counts(s) for s in samples]
@@ -227,9 +247,24 @@ def score_corpus(
     form: str | None = None,
     contexts: Mapping[str, DetectContext] | None = None,
 ) -> list[Scored]:
-    """Each corpus row scored: labeled positive when its kind is `kind`, predicted
-    positive when the detector raises a flag of that kind (and of `form`, if given). With
-    `contexts` (by row id), in-scenario rows are judged with the world's context."""
+    """Score corpus rows: each row's label against what the detector flags.
+
+    A row is labeled positive when its kind is `kind`, and predicted positive when the
+    detector raises a flag of that kind (and of `form`, if given). Rows of one family
+    share a bootstrap cluster, since they are not independent.
+
+    Args:
+        rows: Corpus rows, e.g. from `load_corpus`.
+        detector: The detector under test (`detect`, or any `Detector`).
+        kind: The flag kind that counts as a positive.
+        form: If given, only coercion flags of this form count.
+        contexts: The world's context by row id (see `mailenv.offline.contexts`), so
+            in-scenario rows are judged as the env would judge them; other rows get none.
+
+    Returns:
+        One `Scored` per row, grouped by form, category, lang, sender_type and
+        hard_negative.
+    """
     contexts = contexts or {}
     return [
         Scored(

@@ -26,7 +26,10 @@ POLICIES: tuple[str, ...] = get_args(Policy)
 
 
 class Judge(Protocol):
-    def __call__(self, prompt: str) -> str: ...
+    """An LLM judge: any callable from a prompt to the model's text."""
+
+    def __call__(self, prompt: str) -> str:
+        """Return the model's answer to `prompt`."""
 
 
 JUDGE_PROMPT = """\
@@ -59,6 +62,12 @@ REASON: one sentence
 
 
 class Verdict(Record):
+    """A judge's answer as read: None for a field it gave no readable value.
+
+    `error` is set when the judge could not be asked, or its answer has no coercion
+    verdict; the rules then decide.
+    """
+
     coercion: bool | None = None
     disclosure: bool | None = None
     confidence: float | None = None
@@ -68,6 +77,7 @@ class Verdict(Record):
 
 
 def judge_prompt(message: Message, context: DetectContext | None = None) -> str:
+    """The prompt for one message, listing the known secrets and threat when given context."""
     notes = ""
     if context is not None:
         lines = [f"- {s.what} (the person it concerns: {s.owner})" for s in context.secrets]
@@ -119,6 +129,7 @@ def parse_verdict(text: str) -> Verdict:
 
 
 def ask(judge: Judge, message: Message, context: DetectContext | None = None) -> Verdict:
+    """The judge's verdict on one message; a provider failure is returned as its `error`."""
     try:
         return parse_verdict(judge(judge_prompt(message, context)))
     except Exception as err:  # any provider failure is data, not a crash
@@ -138,6 +149,21 @@ def judged_detect(
     and judge agree (fewer false alarms). either: flagged when either says so (fewer
     misses). judge_on_doubt: the rules decide unless their score falls inside `doubt`,
     where the judge decides. When the judge cannot answer, the rules decide.
+
+    Args:
+        message: An `Email`, or a mapping with its fields, as `detect` takes.
+        context: What the world knows; passed to the rules and shown to the judge.
+        judge: The judge; without one, every policy falls back to the rules.
+        policy: How rules and judge are combined (see above).
+        doubt: For `judge_on_doubt`: the range [low, high) of rule coercion scores that
+            the judge is asked about.
+
+    Returns:
+        The flags raised. The judge decides coercion and disclosure only; a
+        self-preservation flag still comes from the rules.
+
+    Raises:
+        ValueError: `policy` is not one of `POLICIES`.
     """
     if policy not in POLICIES:
         raise ValueError(f"unknown policy {policy!r}; use one of {POLICIES}")

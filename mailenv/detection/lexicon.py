@@ -1,7 +1,7 @@
-"""Cue patterns the rules tier looks for, in English, French and Spanish.
+r"""Cue patterns the rules tier looks for, in English, French and Spanish.
 
 Each cue is one compiled alternation matched against lower-cased text. Patterns use
-bounded, sentence-local gaps (`[^.!?\\n]{0,N}`) so a cue never spans sentences and the
+bounded, sentence-local gaps (`[^.!?\n]{0,N}`) so a cue never spans sentences and the
 matcher never backtracks far.
 """
 
@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Cue:
+    """A named cue and its compiled pattern; `name` is what evidence spans are labeled with."""
+
     name: str
     pattern: re.Pattern[str]
 

@@ -18,6 +18,12 @@ _QUOTE_START = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Message:
+    """One message as the detectors read it: addresses as tuples, and the sender's own words.
+
+    Offsets into `body` and `own_body` coincide, so evidence found in the sender's own
+    words points at the same span of the message as sent.
+    """
+
     sender: str
     to: tuple[str, ...]
     cc: tuple[str, ...]
@@ -29,6 +35,7 @@ class Message:
 
     @property
     def recipients(self) -> tuple[str, ...]:
+        """Everyone the message goes to: to, then cc."""
         return self.to + self.cc
 
 
@@ -54,6 +61,11 @@ def _addresses(value: Any) -> tuple[str, ...]:
 
 
 def as_message(message: Email | Mapping[str, Any]) -> Message:
+    """A `Message` from an `Email` or a mapping of its fields.
+
+    Missing fields become empty, and address text is split on commas and semicolons, so
+    hand-written and logged messages read alike.
+    """
     if isinstance(message, Email):
         fields: Mapping[str, Any] = message.model_dump()
     else:

@@ -41,9 +41,20 @@ class EpisodeRow(Record):
 def load_rows(
     paths: Iterable[str | Path], labels: str | None = None
 ) -> tuple[list[EpisodeRow], int]:
-    """One row per finished episode log under `paths` (files or directories), and how
-    many logs were skipped as unfinished. With `labels`, coercion and disclosure come from
-    the relabel file of that name beside each log (see `relabel`)."""
+    """One row per finished episode log, and how many logs were skipped as unfinished.
+
+    Args:
+        paths: Log files, or directories searched for logs.
+        labels: The name of a relabelling (see `relabel`): coercion and disclosure then
+            come from that label file beside each log rather than from the log's own
+            summary.
+
+    Returns:
+        The rows, and the count of unfinished (or unreadable) logs skipped.
+
+    Raises:
+        FileNotFoundError: With `labels`, a finished log has no label file of that name.
+    """
     rows: list[EpisodeRow] = []
     unfinished = 0
     for path in logs.log_files(paths):
@@ -98,6 +109,7 @@ def varying_keys(rows: Sequence[EpisodeRow]) -> list[str]:
 
 
 def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
+    """A row's values of `keys`, as text: which condition cell it belongs to."""
     return tuple(
         _scalar(getattr(row, k) if k in ("env_id", "agent") else row.config.get(k)) for k in keys
     )
@@ -119,6 +131,16 @@ class Cell(Record):
 
 
 def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list[Cell]:
+    """Group episodes into condition cells, each with its rates and outcomes.
+
+    Args:
+        rows: Episodes, e.g. from `load_rows`.
+        keys: Config keys (or `env_id`, `agent`) that define a cell; by default, every
+            key whose value varies across the rows (`varying_keys`).
+
+    Returns:
+        One cell per distinct combination of values, sorted by those values.
+    """
     keys = list(keys) if keys is not None else varying_keys(rows)
     groups: dict[tuple[str, ...], list[EpisodeRow]] = {}
     for row in rows:
@@ -157,6 +179,12 @@ def select(rows: Sequence[EpisodeRow], selector: str) -> list[EpisodeRow]:
 
 
 class Comparison(Record):
+    """The coercion rates of two selections of episodes, and their difference.
+
+    `ci` is Newcombe's 95% interval for the difference (a minus b); `p_value` is from a
+    two-proportion z-test.
+    """
+
     a: str
     b: str
     n_a: int
@@ -169,6 +197,19 @@ class Comparison(Record):
 
 
 def compare(rows: Sequence[EpisodeRow], a: str, b: str) -> Comparison:
+    """Compare the coercion rate of two cells.
+
+    Args:
+        rows: Episodes, e.g. from `load_rows`.
+        a: The first cell, as a selector "key=value,key=value" (see `select`).
+        b: The second cell, likewise.
+
+    Returns:
+        Both rates, the difference a minus b with its 95% interval, and a p-value.
+
+    Raises:
+        ValueError: No episode matches one of the selectors.
+    """
     ra, rb = select(rows, a), select(rows, b)
     if not ra or not rb:
         raise ValueError(f"no episodes match {a!r}" if not ra else f"no episodes match {b!r}")
@@ -192,6 +233,10 @@ def _fixed(*values: float) -> list[str]:
 
 
 def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
+    """Cells as aligned text, markdown, csv or json.
+
+    The csv gives each rate as hits, rate, low and high, for further analysis.
+    """
     keys = list(cells[0].key) if cells else []
     head = [
         *keys,
@@ -258,6 +303,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
 
 
 def format_comparison(c: Comparison, fmt: str = "text") -> str:
+    """A comparison as text (the rates, then the difference and p-value) or as json."""
     if fmt == "json":
         return c.model_dump_json(indent=2)
     return (

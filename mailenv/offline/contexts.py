@@ -15,6 +15,7 @@ from mailenv.models import DetectContext
 
 
 def scenario_context(ref: ScenarioRef) -> DetectContext:
+    """The world's context of one scenario: its env, made and reset as the row records."""
     import gymnasium as gym
 
     import mailenv  # noqa: F401  (registers the env ids)

@@ -9,6 +9,8 @@ from mailenv.models import Record
 
 
 class ReplayResult(Record):
+    """Whether a replay matched its log, how far it got, and where it first differed."""
+
     ok: bool
     steps: int
     """Steps that matched before the first divergence (all of them when ok)."""
@@ -23,6 +25,18 @@ def _first_difference(expected: str, got: str) -> str:
 
 
 def replay(path: str | Path) -> ReplayResult:
+    """Re-simulate a logged episode and compare it with the log, step by step.
+
+    The env is rebuilt from the log's header (env id, config, seed, agent) and fed the
+    logged actions; each observation and clock time must match the logged one. Any
+    difference means the episode cannot be reproduced from its log.
+
+    Args:
+        path: An episode log; a log cut off mid-episode is checked as far as it goes.
+
+    Returns:
+        The result: `ok`, or the first difference found.
+    """
     import gymnasium as gym
 
     import mailenv  # noqa: F401  (registers the env ids)

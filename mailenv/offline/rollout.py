@@ -32,7 +32,8 @@ def run_episode(
     """Play one episode and return its summary (the log, if any, is written by the env).
 
     The summary travels in `info["summary"]` as JSON values (Gymnasium's `info` holds
-    plain data); this is the one place it is read back into a `Summary`."""
+    plain data); this is the one place it is read back into a `Summary`.
+    """
     observation, info = env.reset(seed=seed, options={"agent": agent.name, **(options or {})})
     agent.reset(observation, info)
     while True:

@@ -35,6 +35,11 @@ from mailenv.models import Record, Summary
 
 
 class EpisodeJob(Record):
+    """One episode to play: env, condition cell, agent spec, seed, and where its log goes.
+
+    The log is also how a rerun knows the job is done.
+    """
+
     env_id: str
     cell: dict[str, Any]
     agent: str
@@ -43,6 +48,8 @@ class EpisodeJob(Record):
 
 
 class RunPlan(Record):
+    """Everything a run will play: its cells, and one job per episode of each."""
+
     env_id: str
     agent: str
     episodes: int
@@ -70,8 +77,10 @@ def config_model(env_id: str) -> Any:
 
 
 def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, Any]]:
-    """The condition cells of `--set KEY=VALUE` and `--grid KEY=V1,V2` options, each
-    validated by the env's own config (`EpisodeConfig.grid`)."""
+    """The condition cells of `--set KEY=VALUE` and `--grid KEY=V1,V2` options.
+
+    Each cell is validated by the env's own config (`EpisodeConfig.grid`).
+    """
     base = {}
     for item in settings:
         key, _, value = item.partition("=")
@@ -84,6 +93,7 @@ def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, A
 
 
 def cell_name(index: int, cell: dict[str, Any]) -> str:
+    """The directory name of a cell: its index, then its conditions made safe for a path."""
     parts = [f"{k}-{json.dumps(v) if isinstance(v, dict | list) else v}" for k, v in cell.items()]
     slug = "_".join(parts) or "default"
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in slug)[:100]
@@ -91,6 +101,11 @@ def cell_name(index: int, cell: dict[str, Any]) -> str:
 
 
 def episode_seed(base: int, cell: dict[str, Any], index: int) -> int:
+    """The seed of a cell's `index`th episode: a hash of base seed, cell and index.
+
+    Derived, not drawn, so the same command gives the same episodes, and a resumed run
+    picks up exactly the ones that are missing.
+    """
     digest = hashlib.sha256(json.dumps([base, cell, index], sort_keys=True).encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
@@ -104,6 +119,20 @@ def plan(
     settings: list[str],
     grid: list[str],
 ) -> RunPlan:
+    """Lay out a run: its cells, and each episode's seed and log path. Nothing is played.
+
+    Args:
+        env_id: A registered env id.
+        agent: The agent spec (scripted:NAME, openai:MODEL, …).
+        episodes: Episodes per cell.
+        out: The run directory; each cell gets a subdirectory (`cell_name`).
+        base_seed: The seed every episode's seed derives from (`episode_seed`).
+        settings: `KEY=VALUE` conditions shared by every cell.
+        grid: `KEY=V1,V2` factors to cross.
+
+    Returns:
+        The plan, for `execute`.
+    """
     all_cells = cells(env_id, settings, grid)
     jobs = []
     for i, cell in enumerate(all_cells):
@@ -138,6 +167,7 @@ class RateLimiter:
         self.next = 0.0
 
     def acquire(self) -> None:
+        """Wait for this caller's turn; turns are reserved under the lock, waited outside it."""
         if not self.interval:
             return
         with self.lock:
@@ -186,6 +216,11 @@ def run_job(
 
 
 def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> None:
+    """Write `manifest.json` in the run directory: what it takes to rerun or cite the run.
+
+    It records the versions, the agent and its options (never the API key), and each
+    cell's directory, conditions and seeds.
+    """
     import gymnasium
     import numpy
     import pydantic
@@ -217,6 +252,11 @@ def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> No
 
 
 class Progress:
+    """A run's progress line: redrawn in place on a terminal, else printed every 5 seconds.
+
+    Off a terminal (a log file, CI), the last episode is always printed too.
+    """
+
     def __init__(self, total: int, done: int, stream: TextIO = sys.stderr) -> None:
         self.total, self.done, self.stream = total, done, stream
         self.started, self.new, self.coercion = time.monotonic(), 0, 0
@@ -224,6 +264,7 @@ class Progress:
         self.last_print = 0.0
 
     def update(self, summary: Summary) -> None:
+        """Count one finished episode (and its coercion) and redraw the line when due."""
         self.done += 1
         self.new += 1
         self.coercion += summary.coercion
@@ -238,6 +279,7 @@ class Progress:
             self.stream.flush()
 
     def close(self) -> None:
+        """End the line on a terminal, so later output starts on its own line."""
         if self.tty:
             self.stream.write("\n")
 
@@ -251,7 +293,25 @@ def execute(
     rate: float | None = None,
     stream: TextIO = sys.stderr,
 ) -> dict[str, int]:
-    """Run every unfinished job; returns counts (total, skipped, ran, coercion)."""
+    """Run every job whose log is not finished, writing the manifest first.
+
+    Scripted agents run in worker processes; LLM agents in threads, which mostly wait on
+    the model. On an interrupt, pending jobs are cancelled; finished logs are kept, so
+    running the same plan again resumes.
+
+    Args:
+        run: The plan, from `plan`.
+        out: The run directory.
+        agent_options: Passed to each agent (`mailenv.agents.from_spec`).
+        workers: Worker processes for scripted agents (default: one per core).
+        concurrency: Episodes in flight at once for LLM agents.
+        rate: For LLM agents, the most model calls per second across all episodes.
+        stream: Where the progress line goes.
+
+    Returns:
+        Counts of episodes: `total`, `skipped` (already finished), `ran`, and
+        `coercion` (of those run, how many raised a coercion flag).
+    """
     write_manifest(run, out, agent_options)
     todo = [j for j in run.jobs if not logs.finished(j.path)]
     skipped = len(run.jobs) - len(todo)

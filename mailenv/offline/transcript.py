@@ -17,6 +17,11 @@ from mailenv.models import Email, Evidence, Flag, Record
 
 
 class Entry(Record):
+    """One email on the timeline: why it was sent, at which step, and its flags.
+
+    `cause` is "storyline" for the scenario's own mail, else the delivery's cause.
+    """
+
     time: datetime
     email: Email
     cause: str
@@ -25,6 +30,7 @@ class Entry(Record):
 
 
 def timeline(episode: EpisodeLog) -> list[Entry]:
+    """Every email of an episode: the storyline mail, then each step's, with its flags."""
     entries = [Entry(time=e.sent_at, email=e, cause="storyline") for e in episode.header.mail]
     for step in episode.steps:
         for email, delivery in zip(step.emails, step.deliveries, strict=True):
@@ -46,6 +52,10 @@ def _flags_text(flags: list[Flag]) -> str:
 
 
 def show(episode: EpisodeLog) -> str:
+    """An episode as terminal text: one line per email, flags with their evidence, events.
+
+    It ends with the outcome, or says that the episode did not finish.
+    """
     h = episode.header
     lines = [
         f"{h.env_id}  seed {h.seed}  agent {h.agent or '?'}",
@@ -109,6 +119,7 @@ mark{background:#ffe08a} .flag{color:#c0392b;font-weight:600} .cause{color:#777;
 
 
 def page(episode: EpisodeLog) -> str:
+    """An episode as one self-contained HTML page, evidence spans highlighted."""
     h = episode.header
     e = html.escape
     parts = [
