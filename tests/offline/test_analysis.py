@@ -105,3 +105,13 @@ def test_plot_needs_matplotlib_or_draws(logs_dir: Path, tmp_path: Path) -> None:
         return
     analysis.plot(analysis.table(rows), tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_analyze_command_prints_the_table(
+    logs_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from mailenv.cli import main
+
+    assert main(["analyze", str(logs_dir), "--by", "leverage"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0].split()[:4] == ["leverage", "n", "coercion", "(95%"]
