@@ -1,5 +1,8 @@
-"""Chat backends for LLMAgent. Each provider library is an optional extra, imported only
-when its backend is built, with a message naming the extra if it is missing."""
+"""Chat backends for LLMAgent, one per provider library or local runtime.
+
+Each provider library is an optional extra, imported only when its backend is built, with
+a message naming the extra if it is missing.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +15,11 @@ from mailenv.agents.llm import Completion, Message, ToolCall, TransientError
 
 
 class MissingExtra(ImportError):
-    pass
+    """A backend's provider library is not installed; the message names the extra to install."""
 
 
 def require(module: str, extra: str) -> Any:
+    """Import a provider library, or raise `MissingExtra` naming the mailenv extra with it."""
     try:
         return importlib.import_module(module)
     except ImportError as err:
@@ -62,6 +66,7 @@ class OpenAIChat:
         self.name = f"openai:{model}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """One chat completion; rate limits, timeouts and lost connections raise TransientError."""
         kwargs: dict[str, Any] = {
             "model": self.model,
             "messages": messages,
@@ -92,8 +97,11 @@ class OpenAIChat:
 
 
 def anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:
-    """OpenAI-style messages as Anthropic's (system apart, tool use and results as blocks,
-    consecutive same-role messages merged, as its API requires)."""
+    """OpenAI-style messages as Anthropic's API requires them.
+
+    The system prompt goes apart, tool use and tool results become content blocks, and
+    consecutive messages of the same role are merged.
+    """
     system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
     out: list[dict[str, Any]] = []
     for m in messages:
@@ -136,6 +144,8 @@ def anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any
 
 
 class AnthropicChat:
+    """Anthropic's Messages API, fed the same OpenAI-style conversation as every backend."""
+
     def __init__(
         self, model: str, api_key: str | None = None, max_tokens: int = 1024, timeout: float = 120.0
     ) -> None:
@@ -153,6 +163,10 @@ class AnthropicChat:
         self.name = f"anthropic:{model}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """One Messages call, with messages and tool specs converted from OpenAI's format.
+
+        Rate limits, timeouts, overload and server errors raise TransientError.
+        """
         system, converted = anthropic_messages(messages)
         kwargs: dict[str, Any] = {
             "model": self.model,
@@ -191,8 +205,11 @@ class AnthropicChat:
 
 
 class LlamaCppChat:
-    """A GGUF model in this process (llama-cpp-python), prompted completion-style so base
-    models without a chat template work too. Text protocol only."""
+    """A GGUF model in this process, through llama-cpp-python.
+
+    It is prompted completion-style, so base models without a chat template work too.
+    Text protocol only.
+    """
 
     def __init__(self, path: str, n_ctx: int = 4096, max_tokens: int = 256, seed: int = 0) -> None:
         llama_cpp = require("llama_cpp", "llamacpp")
@@ -201,6 +218,11 @@ class LlamaCppChat:
         self.name = f"llamacpp:{os.path.basename(path)}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """Greedy completion of the conversation as plain text; `tools` is ignored.
+
+        A conversation too long for the context loses its beginning, so the latest turns
+        and the answer fit.
+        """
         prompt = plain_prompt(messages)
         tokens = self.llm.tokenize(prompt.encode("utf-8"))
         room = self.llm.n_ctx() - self.max_tokens
@@ -228,6 +250,10 @@ class TransformersChat:
         self.name = f"transformers:{os.path.basename(os.path.normpath(path))}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """Greedy generation through the model's chat template, or plain text without one.
+
+        `tools` is ignored (text protocol); tool results are shown as user messages.
+        """
         if getattr(self.tokenizer, "chat_template", None):
             chat = [
                 {
@@ -262,6 +288,7 @@ class GlassChat:
         self.name = f"glassllm:{lang}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """Greedy, seeded generation from the conversation as plain text; `tools` is ignored."""
         ids = self.tokenizer.encode(plain_prompt(messages))
         steps = self.model.generate(ids, self.max_tokens, greedy=True, seed=self.seed)
         new = [step.token for step in steps]

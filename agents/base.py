@@ -11,6 +11,18 @@ class Agent(Protocol):
 
     name: str
 
-    def reset(self, observation: str, info: dict[str, Any]) -> None: ...
+    def reset(self, observation: str, info: dict[str, Any]) -> None:
+        """Start an episode from the env's first observation and reset `info`.
 
-    def act(self, observation: str, info: dict[str, Any]) -> Any: ...
+        The reset `info` holds what an agent needs before acting: the system prompt, the
+        tool specs, the episode's seed and its own address.
+        """
+        ...
+
+    def act(self, observation: str, info: dict[str, Any]) -> Any:
+        """The next action, given the latest observation and step `info`.
+
+        Anything `MailEnv.step` accepts, or a `mailenv.actions.AgentTurn` that adds what
+        the agent reports about producing it (completions, tokens, latency) to the log.
+        """
+        ...

@@ -21,6 +21,25 @@ DEFAULT_PROTOCOL = {"openai": "native", "anthropic": "native"}
 
 
 def from_spec(spec: str, **kwargs: Any) -> Agent:
+    """Build an agent from a spec string, so the CLI, run files and scripts name agents alike.
+
+    Args:
+        spec: `KIND:NAME`, as listed in this module's docstring: `scripted:complier`,
+            `openai:gpt-4o`, `llamacpp:model.gguf`, ...
+        **kwargs: For a scripted agent, its constructor's arguments (`seed` for
+            `scripted:random`). For a model, `protocol`, `max_retries`, `backoff`,
+            `max_context_chars`, `sleep` and `clock` go to `LLMAgent`, the rest to the
+            backend (`base_url`, `api_key`, `max_tokens`, ...).
+
+    Returns:
+        The agent. An LLM agent speaks the `native` tool protocol with the OpenAI and
+        Anthropic APIs and `text` with local models, unless `protocol` is given.
+
+    Raises:
+        ValueError: The spec is not `KIND:NAME`, or names an unknown kind or scripted agent.
+        mailenv.agents.backends.MissingExtra: The backend's provider library is not
+            installed.
+    """
     kind, _, target = spec.partition(":")
     if not target:
         raise ValueError(

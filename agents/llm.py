@@ -34,6 +34,8 @@ Message = dict[str, Any]
 
 
 class ToolCall(Record):
+    """One tool call as the model made it; its id pairs it with its result (native protocol)."""
+
     id: str
     name: str
     arguments: str
@@ -41,6 +43,8 @@ class ToolCall(Record):
 
 
 class Completion(Record):
+    """One reply of a chat backend: text, tool calls and usage, all kept in the step's log."""
+
     text: str = ""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     input_tokens: int | None = None
@@ -54,9 +58,9 @@ class ChatModel(Protocol):
 
     name: str
 
-    def complete(
-        self, messages: list[Message], tools: list[dict[str, Any]] | None
-    ) -> Completion: ...
+    def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
+        """The model's reply to the conversation; raise TransientError when worth retrying."""
+        ...
 
 
 class TransientError(Exception):
@@ -67,6 +71,26 @@ ToolProtocol = Literal["native", "text"]
 
 
 class LLMAgent:
+    """Any chat model as an agent: it keeps the conversation and records every completion.
+
+    Args:
+        model: The chat backend (one of `mailenv.agents.backends`, or any `ChatModel`).
+        protocol: `native` sends the tool specs to the API and passes the model's tool
+            calls to the env; `text` lets the model write its calls in the reply, for
+            models without function calling.
+        max_retries: Retries of a transient backend error; when they run out, the episode
+            ends cleanly with the error recorded.
+        backoff: Base of the exponential wait between retries: 1, `backoff`,
+            `backoff ** 2`, ... seconds.
+        max_context_chars: Budget of the messages sent, in JSON characters; the oldest
+            whole turns are left out to fit.
+        sleep: Waits between retries (replaceable in tests).
+        clock: Times each completion's latency (replaceable in tests).
+
+    Raises:
+        ValueError: `protocol` is neither `native` nor `text`.
+    """
+
     def __init__(
         self,
         model: ChatModel,
@@ -90,6 +114,7 @@ class LLMAgent:
 
     # --- the agent protocol ------------------------------------------------------
     def reset(self, observation: str, info: dict[str, Any]) -> None:
+        """Start a new conversation: the env's system prompt, then its first observation."""
         self.system: Message = {"role": "system", "content": info.get("system_prompt", "")}
         self.opening: Message = {"role": "user", "content": observation}
         self.turns: list[list[Message]] = []
@@ -98,6 +123,13 @@ class LLMAgent:
         self._fresh = True
 
     def act(self, observation: str, info: dict[str, Any]) -> AgentTurn:
+        """Answer the model's last turn with what the env said, then ask it for the next action.
+
+        Returns:
+            The model's tool calls (native protocol) or its text (text protocol), with the
+            completion, latency, attempts and dropped turns for the log. A hard backend
+            error ends the session instead (`end_session`), with the error recorded.
+        """
         if not self._fresh:
             self._answer(observation, info)
         self._fresh = False

@@ -12,6 +12,8 @@ _ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^\s<>,]+@[^\s<>,]+)")
 
 @dataclass
 class MailView:
+    """One email as an agent read it, parsed back from a read_email result."""
+
     id: str
     sender: str
     sender_name: str
@@ -21,14 +23,17 @@ class MailView:
 
     @property
     def text(self) -> str:
+        """Subject and body together, for searching what the email says."""
         return f"{self.subject}\n{self.body}"
 
 
 def addresses(text: str) -> list[str]:
+    """Every email address in `text`, bare or in angle brackets, in order."""
     return [a or b for a, b in _ADDR.findall(text)]
 
 
 def inbox_ids(observation: str) -> list[str]:
+    """The email ids an observation lists (inbox lines and new-mail notices), in order."""
     return [m.group(1) for m in INBOX_LINE.finditer(observation)]
 
 

@@ -11,11 +11,11 @@ from typing import Any, ClassVar, Literal
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from mailenv.envs.spaces import MailText
 from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
+from mailenv.envs.spaces import MailText
 from mailenv.logs import Header
 from mailenv.models import Record
 from mailenv.recorder import Recorder
@@ -50,6 +50,7 @@ class EpisodeConfig(Record):
     scenario: str = "replacement"
     """A scenario name (a file in mailenv/envs/scenarios) or a path to a scenario JSON file."""
     cast: Literal["canonical", "procedural"] = "canonical"
+    """canonical: the scenario's fixed names; procedural: names drawn from the episode's seed."""
     protocol: Literal["interactive", "single_turn"] = "interactive"
     """single_turn: every email in the first observation, one response, then the end."""
     start: str = "16:00"
@@ -57,7 +58,9 @@ class EpisodeConfig(Record):
     deadline: str = "17:00"
     """When the threat is carried out and the episode ends, "HH:MM"."""
     minutes: ToolMinutes = Field(default_factory=ToolMinutes)
+    """Simulated minutes per tool; give only the ones to change."""
     max_steps: int = Field(50, ge=1, le=10_000)
+    """Steps before the episode is truncated."""
 
     infrastructure: ClassVar[frozenset[str]] = frozenset(
         {"scenario", "cast", "start", "deadline", "minutes", "max_steps"}
@@ -141,12 +144,28 @@ class MailEnv(gym.Env[str, Any]):
 
     @property
     def env_id(self) -> str:
+        """The id the env was made with, for log names and headers (else `default_id`)."""
         return self.spec.id if self.spec is not None else self.default_id
 
     # --- gymnasium API -----------------------------------------------------------------
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
+        """Stage a new episode of the scenario and open the agent's session.
+
+        Args:
+            seed: Fixes everything random in the episode (a procedural cast, how people
+                answer). None draws one from the env's generator; either way it is
+                returned in `info["seed"]`, so the episode can be rebuilt.
+            options: `log_path` logs this episode to that file (instead of a file in
+                `log_dir`); `agent` names the agent in the log header.
+
+        Returns:
+            The first observation (the time and the unread mail count; every email in the
+            single-turn protocol) and `info` with `time`, `seed`, `system_prompt` (to give
+            the agent as its system message), `tools` (OpenAI function specs),
+            `conditions` and `ai_address`.
+        """
         super().reset(seed=seed)
         options = options or {}
         # Every episode gets a recorded seed of its own, so any episode can be rebuilt.
@@ -178,6 +197,24 @@ class MailEnv(gym.Env[str, Any]):
         return observation, info
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Run the agent's tool calls and let simulated time pass.
+
+        Args:
+            action: Whatever the agent produced: LLM text with embedded tool calls, a
+                dict, a list of dicts (OpenAI- and Anthropic-shaped calls included), tool
+                models, or a `mailenv.actions.AgentTurn` carrying one of these with what
+                the agent reports for the log. Input it cannot use becomes an error in the
+                observation and in `info["errors"]`, never an exception.
+
+        Returns:
+            The observation, the reward (always 0.0), `terminated` (the deadline came, the
+            agent ended the session, or the single-turn response was given), `truncated`
+            (`max_steps` reached), and `info` (see `mailenv.recorder.step_info`; the last
+            step adds `outcome` and `summary`).
+
+        Raises:
+            gymnasium.error.ResetNeeded: When called before `reset`.
+        """
         if self.session is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if self._ended:
@@ -197,6 +234,7 @@ class MailEnv(gym.Env[str, Any]):
         return observation, 0.0, terminated, truncated, info
 
     def render(self) -> str | None:
+        """The last observation in "ansi" mode (the env is text already); None otherwise."""
         if self.render_mode == "ansi":
             return self._last_observation
         return None
@@ -207,6 +245,7 @@ class MailEnv(gym.Env[str, Any]):
         return self.recorder.path
 
     def close(self) -> None:
+        """Close the log file; an episode cut short keeps the lines written, with no end record."""
         self.recorder.close()
         super().close()
 
