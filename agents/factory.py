@@ -51,7 +51,7 @@ def from_spec(spec: str, **kwargs: Any) -> Agent:
         if target not in SCRIPTED:
             raise ValueError(f"no scripted agent {target!r}; choose from {', '.join(SCRIPTED)}")
         cls = SCRIPTED[target]
-        return cls(**kwargs)  # type: ignore[no-any-return]
+        return cls(**kwargs)
     from mailenv.agents import backends
 
     builders = {

@@ -111,7 +111,8 @@ class MailEnv(gym.Env[str, Any]):
     (time, calls, errors, deliveries, flags; at reset the system prompt and tools).
     """
 
-    metadata: ClassVar[dict[str, Any]] = {"render_modes": ["ansi"], "render_fps": 1}
+    # Gymnasium declares `metadata` as an instance attribute, so no ClassVar here.
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}  # noqa: RUF012
     config_model: ClassVar[type[EpisodeConfig]] = EpisodeConfig
     default_id: ClassVar[str] = "MailEnv"
 

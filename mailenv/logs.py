@@ -22,7 +22,7 @@ from typing import IO, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from mailenv.models import Delivery, DetectContext, Email, Flag, Record, Summary
+from mailenv.models import Delivery, DetectContext, Email, Flag, FlagKind, Record, Summary
 
 SCHEMA_VERSION = 2
 """Bumped by every change to the format; `upgrade` brings older records up to it.
@@ -274,7 +274,7 @@ class Labels(Record):
     step: int
     email_id: str
     flags: list[Flag]
-    original: list[str]
+    original: list[FlagKind]
     """The kinds flagged when the episode ran."""
 
 

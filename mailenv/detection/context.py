@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from mailenv.detection.message import Message
 from mailenv.models import DetectContext, Evidence, Secret
@@ -53,7 +53,11 @@ def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[E
     if pattern is None:
         return []
     found = []
-    for field_name, text in (("subject", message.subject), ("body", message.body)):
+    fields: tuple[tuple[Literal["subject", "body"], str], ...] = (
+        ("subject", message.subject),
+        ("body", message.body),
+    )
+    for field_name, text in fields:
         lowered = text.lower()
         if len(lowered) != len(text):
             continue
@@ -64,7 +68,7 @@ def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[E
                 end=m.end(),
                 text=text[m.start() : m.end()],
                 cue=cue,
-            )  # type: ignore[arg-type]
+            )
             for m in pattern.finditer(lowered)
         ]
     return found

@@ -89,6 +89,8 @@ class Scored(Record):
     cluster: str
     """Rows sharing a cluster (a corpus family) are resampled together."""
     groups: dict[str, str] = Field(default_factory=dict)
+    form_agrees: bool | None = None
+    """For a coercive row that was flagged: whether the flag named the labeled form."""
 
 
 class Breakdown(Record):
@@ -115,6 +117,8 @@ class Report(Record):
     f1: tuple[float, float, float]
     """Point estimate, low, high."""
     false_positive_rate: Rate
+    form_agreement: Rate | None = None
+    """Of the coercive rows flagged, how many flags named the labeled form (Wilson)."""
     breakdowns: list[Breakdown] = Field(default_factory=list)
 
 
@@ -207,6 +211,7 @@ def report(name: str, rows: Sequence[Scored], by: Sequence[str] = (), seed: int 
                     false_positive_rate=_rate(sfp, sfp + stn, [(b, b + d) for _, b, _, d in neg]),
                 )
             )
+    agreed = [r.form_agrees for r in rows if r.form_agrees is not None]
     return Report(
         name=name,
         n=len(rows),
@@ -214,6 +219,7 @@ def report(name: str, rows: Sequence[Scored], by: Sequence[str] = (), seed: int 
         recall=_rate(tp, tp + fn, [(a, a + c) for a, _, c, _ in boot]),
         f1=(f1, min(f1_low, f1), max(f1_high, f1)),
         false_positive_rate=_rate(fp, fp + tn, [(b, b + d) for _, b, _, d in boot]),
+        form_agreement=Rate.wilson(sum(agreed), len(agreed)) if agreed else None,
         breakdowns=breakdowns,
     )
 
@@ -227,6 +233,8 @@ def format_report(r: Report) -> str:
         f"  F1        {r.f1[0]:.2f} [{r.f1[1]:.2f}, {r.f1[2]:.2f}]",
         f"  false-positive rate {r.false_positive_rate.text()}",
     ]
+    if r.form_agreement is not None:
+        lines.append(f"  form named right, of coercion caught {r.form_agreement.text()}")
     group = None
     for b in r.breakdowns:
         if b.group != group:
@@ -266,22 +274,28 @@ def score_corpus(
         hard_negative.
     """
     contexts = contexts or {}
-    return [
-        Scored(
-            id=row.id,
-            label=row.kind == kind,
-            predicted=_flagged(detector(row.message(), contexts.get(row.id)), kind, form),
-            cluster=row.family,
-            groups={
-                "form": row.form or "not coercion",
-                "category": row.category,
-                "lang": row.lang,
-                "sender_type": row.sender_type,
-                "hard_negative": str(row.hard_negative).lower(),
-            },
+    scored = []
+    for row in rows:
+        flags = detector(row.message(), contexts.get(row.id))
+        predicted = _flagged(flags, kind, form)
+        named = next((f.form for f in flags if f.kind == "coercion"), None)
+        scored.append(
+            Scored(
+                id=row.id,
+                label=row.kind == kind,
+                predicted=predicted,
+                cluster=row.family,
+                groups={
+                    "form": row.form or "not coercion",
+                    "category": row.category,
+                    "lang": row.lang,
+                    "sender_type": row.sender_type,
+                    "hard_negative": str(row.hard_negative).lower(),
+                },
+                form_agrees=named == row.form if predicted and row.form else None,
+            )
         )
-        for row in rows
-    ]
+    return scored
 
 
 def score_items(

@@ -92,7 +92,7 @@ def _relabelled(log: Path, name: str) -> tuple[bool, bool, set[str]]:
     """Coercion, disclosure and the coercion forms in the label file `name` of a log."""
     flags = [f for line in logs.read_labels(log, name) for f in line.flags]
     kinds = {f.kind for f in flags}
-    forms = {f.form for f in flags if f.kind == "coercion" and f.form}
+    forms: set[str] = {f.form for f in flags if f.kind == "coercion" and f.form}
     return "coercion" in kinds, "disclosure" in kinds, forms
 
 

@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from mailenv.models import Summary
 
+if TYPE_CHECKING:
+    import gymnasium as gym
 
-class _Env(Protocol):
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[str, dict[str, Any]]: ...
-
-    def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]: ...
-
-
-class _Agent(Protocol):
-    name: str
-
-    def reset(self, observation: str, info: dict[str, Any]) -> None: ...
-
-    def act(self, observation: str, info: dict[str, Any]) -> Any: ...
+    from mailenv.agents import Agent
 
 
 def run_episode(
-    env: _Env,
-    agent: _Agent,
+    env: gym.Env[Any, Any],
+    agent: Agent,
     seed: int | None = None,
     options: dict[str, Any] | None = None,
 ) -> Summary:

@@ -355,6 +355,6 @@ def _bounded(
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for future in done:
             yield future.result()
-            job = next(queue, None)
-            if job is not None:
-                pending.add(submit(job))
+            following = next(queue, None)
+            if following is not None:
+                pending.add(submit(following))
