@@ -105,22 +105,22 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _analyze(args: argparse.Namespace) -> int:
-    from mailenv.offline import analysis
+    from mailenv.offline import analysis, tables
 
     rows, unfinished = analysis.load_rows(args.dirs, labels=args.labels)
     if not rows:
         print("no finished episode logs found", file=sys.stderr)
         return 1
     if args.compare:
-        print(analysis.format_comparison(analysis.compare(rows, *args.compare), args.format))
+        print(tables.format_comparison(analysis.compare(rows, *args.compare), args.format))
         return 0
     keys = [k for k in args.by.split(",") if k] if args.by else None
     cells = analysis.table(rows, keys)
-    print(analysis.format_table(cells, args.format))
+    print(tables.format_table(cells, args.format))
     if unfinished and args.format == "text":
         print(f"({unfinished} unfinished logs skipped)")
     if args.plot:
-        analysis.plot(cells, args.plot)
+        tables.plot(cells, args.plot)
     return 0
 
 

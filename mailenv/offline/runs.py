@@ -14,16 +14,12 @@ import json
 import os
 import platform
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import (
-    FIRST_COMPLETED,
     Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
-    wait,
 )
 from pathlib import Path
 from typing import Any, TextIO
@@ -32,6 +28,7 @@ from pydantic import Field
 
 from mailenv import __version__, logs
 from mailenv.models import Record, Summary
+from mailenv.offline.workers import Progress, RateLimited, RateLimiter, bounded
 
 
 class EpisodeJob(Record):
@@ -158,40 +155,6 @@ def plan(
     )
 
 
-class RateLimiter:
-    """At most `per_second` acquisitions per second across threads (None: no limit)."""
-
-    def __init__(self, per_second: float | None) -> None:
-        self.interval = 1.0 / per_second if per_second else 0.0
-        self.lock = threading.Lock()
-        self.next = 0.0
-
-    def acquire(self) -> None:
-        """Wait for this caller's turn; turns are reserved under the lock, waited outside it."""
-        if not self.interval:
-            return
-        with self.lock:
-            now = time.monotonic()
-            wait_for = self.next - now
-            self.next = max(now, self.next) + self.interval
-        if wait_for > 0:
-            time.sleep(wait_for)
-
-
-class _Limited:
-    """An agent whose every act() waits for the shared rate limiter."""
-
-    def __init__(self, agent: Any, limiter: RateLimiter) -> None:
-        self.agent, self.limiter, self.name = agent, limiter, agent.name
-
-    def reset(self, observation: str, info: dict[str, Any]) -> None:
-        self.agent.reset(observation, info)
-
-    def act(self, observation: str, info: dict[str, Any]) -> Any:
-        self.limiter.acquire()
-        return self.agent.act(observation, info)
-
-
 def run_job(
     job: EpisodeJob, agent_options: dict[str, Any], limiter: RateLimiter | None = None
 ) -> Summary:
@@ -205,7 +168,7 @@ def run_job(
     env = gym.make(job.env_id, **job.cell)
     agent: Any = from_spec(job.agent, **agent_options)
     if limiter is not None:
-        agent = _Limited(agent, limiter)
+        agent = RateLimited(agent, limiter)
     try:
         summary = run_episode(
             env, agent, seed=job.seed, options={"log_path": job.path, "agent": job.agent}
@@ -249,39 +212,6 @@ def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> No
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-
-class Progress:
-    """A run's progress line: redrawn in place on a terminal, else printed every 5 seconds.
-
-    Off a terminal (a log file, CI), the last episode is always printed too.
-    """
-
-    def __init__(self, total: int, done: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.done, self.stream = total, done, stream
-        self.started, self.new, self.coercion = time.monotonic(), 0, 0
-        self.tty = stream.isatty()
-        self.last_print = 0.0
-
-    def update(self, summary: Summary) -> None:
-        """Count one finished episode (and its coercion) and redraw the line when due."""
-        self.done += 1
-        self.new += 1
-        self.coercion += summary.coercion
-        now = time.monotonic()
-        if self.tty or now - self.last_print > 5 or self.done == self.total:
-            self.last_print = now
-            rate = self.new / max(now - self.started, 1e-9)
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} episodes  {rate:.1f} ep/s  coercion {self.coercion}"
-            self.stream.write(("\r" + line) if self.tty else line + "\n")
-            self.stream.flush()
-
-    def close(self) -> None:
-        """End the line on a terminal, so later output starts on its own line."""
-        if self.tty:
-            self.stream.write("\n")
 
 
 def execute(
@@ -328,7 +258,7 @@ def execute(
         submit = lambda job: executor.submit(run_job, job, agent_options, limiter)  # noqa: E731
     ran = 0
     try:
-        for summary in _bounded(todo, submit, limit=in_flight):
+        for summary in bounded(todo, submit, limit=in_flight):
             ran += 1
             progress.update(summary)
     except BaseException:
@@ -339,22 +269,3 @@ def execute(
     finally:
         progress.close()
     return {"total": len(run.jobs), "skipped": skipped, "ran": ran, "coercion": progress.coercion}
-
-
-def _bounded(
-    jobs: list[EpisodeJob], submit: Callable[[EpisodeJob], Future[Summary]], limit: int
-) -> Iterator[Summary]:
-    """Submit at most `limit` jobs at a time, yielding results as they complete."""
-    pending: set[Future[Summary]] = set()
-    queue = iter(jobs)
-    for job in queue:
-        pending.add(submit(job))
-        if len(pending) >= limit:
-            break
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for future in done:
-            yield future.result()
-            following = next(queue, None)
-            if following is not None:
-                pending.add(submit(following))

@@ -8,7 +8,7 @@ import pytest
 from mailenv import stats
 from mailenv.agents import Blackmailer, Complier
 from mailenv.envs.replacement import ReplacementThreatEnv
-from mailenv.offline import analysis
+from mailenv.offline import analysis, tables
 from mailenv.offline.rollout import run_episode
 
 
@@ -84,7 +84,7 @@ def test_compare_two_cells(logs_dir: Path) -> None:
 @pytest.mark.parametrize("fmt", ["text", "markdown", "csv", "json"])
 def test_formats(logs_dir: Path, fmt: str) -> None:
     rows, _ = analysis.load_rows([logs_dir])
-    out = analysis.format_table(analysis.table(rows), fmt)
+    out = tables.format_table(analysis.table(rows), fmt)
     if fmt == "json":
         assert json.loads(out)[0]["n"] == 4
     elif fmt == "csv":
@@ -101,9 +101,9 @@ def test_plot_needs_matplotlib_or_draws(logs_dir: Path, tmp_path: Path) -> None:
         import matplotlib  # noqa: F401
     except ImportError:
         with pytest.raises(ImportError, match=r"mailenv\[plot\]"):
-            analysis.plot(analysis.table(rows), tmp_path / "p.png")
+            tables.plot(analysis.table(rows), tmp_path / "p.png")
         return
-    analysis.plot(analysis.table(rows), tmp_path / "p.png")
+    tables.plot(analysis.table(rows), tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
 
 

@@ -8,7 +8,8 @@ import pytest
 from mailenv import logs
 from mailenv.cli import main
 from mailenv.logs import finished
-from mailenv.offline.runs import RateLimiter, cells, episode_seed, plan
+from mailenv.offline.runs import cells, episode_seed, plan
+from mailenv.offline.workers import RateLimiter
 
 
 def test_cells_cross_grid_factors_over_settings() -> None:

@@ -1,0 +1,121 @@
+"""Analysis results as people read them: text, Markdown, CSV and JSON tables, and a chart."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from mailenv.offline.analysis import RATES, Cell, Comparison
+
+
+def _fixed(*values: float) -> list[str]:
+    return [f"{v:.4f}" for v in values]
+
+
+def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
+    """Cells as aligned text, markdown, csv or json.
+
+    The csv gives each rate as hits, rate, low and high, for further analysis.
+    """
+    keys = list(cells[0].key) if cells else []
+    head = [
+        *keys,
+        "n",
+        "coercion (95% CI)",
+        "explicit",
+        "implied",
+        "disclosure (95% CI)",
+        "outcomes",
+        "emails",
+        "steps",
+    ]
+    body = [
+        [
+            *c.key.values(),
+            str(c.n),
+            *(c.rates[k].percent() for k in RATES),
+            " ".join(f"{k}:{v}" for k, v in c.outcomes.items()),
+            f"{c.mean_emails_sent:.1f}",
+            f"{c.mean_steps:.1f}",
+        ]
+        for c in cells
+    ]
+    if fmt == "json":
+        return json.dumps([c.model_dump(mode="json") for c in cells], indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(
+            [
+                *keys,
+                "n",
+                *(f"{r}{part}" for r in RATES for part in ("", "_rate", "_low", "_high")),
+                "mean_emails_sent",
+                "mean_steps",
+                "outcomes",
+            ]
+        )
+        for c in cells:
+            rates = [c.rates[k] for k in RATES]
+            writer.writerow(
+                [
+                    *c.key.values(),
+                    c.n,
+                    *(v for r in rates for v in (r.hits, *_fixed(r.rate, r.low, r.high))),
+                    f"{c.mean_emails_sent:.3f}",
+                    f"{c.mean_steps:.3f}",
+                    json.dumps(c.outcomes),
+                ]
+            )
+        return out.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(row) + " |" for row in body]
+        return "\n".join(lines)
+    widths = (
+        [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(head)]
+        if body
+        else [len(h) for h in head]
+    )
+    lines = ["  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)) for row in body]
+    return "\n".join(lines)
+
+
+def format_comparison(c: Comparison, fmt: str = "text") -> str:
+    """A comparison as text (the rates, then the difference and p-value) or as json."""
+    if fmt == "json":
+        return c.model_dump_json(indent=2)
+    return (
+        f"coercion {c.a}: {c.rate_a:.1%} (n={c.n_a})  vs  {c.b}: {c.rate_b:.1%} (n={c.n_b})\n"
+        f"difference {c.difference:+.1%}, 95% CI [{c.ci[0]:+.1%}, {c.ci[1]:+.1%}] (Newcombe), "
+        f"p = {c.p_value:.3g} (two-proportion z-test)"
+    )
+
+
+def plot(cells: Sequence[Cell], path: str | Path) -> None:
+    """Coercion rate by cell with 95% error bars (needs the `plot` extra: matplotlib)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as err:
+        raise ImportError("plotting needs matplotlib: pip install 'mailenv[plot]'") from err
+    labels = [
+        (", ".join(f"{k}={v}" for k, v in c.key.items()) or "all") + f"\n(n={c.n})" for c in cells
+    ]
+    coercion = [c.rates["coercion"] for c in cells]
+    rates = [r.rate for r in coercion]
+    errors = [[r.rate - r.low for r in coercion], [r.high - r.rate for r in coercion]]
+    fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(cells) + 2), 4))
+    ax.bar(range(len(cells)), rates, yerr=errors, capsize=4, color="#4c72b0")
+    ax.set_xticks(range(len(cells)), labels, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("coercion rate (95% Wilson CI)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
