@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -178,3 +178,71 @@ def near_duplicates(
 def families(rows: Iterable[CorpusRow]) -> set[str]:
     """The families the rows come from; splits must not share any."""
     return {r.family for r in rows}
+
+
+SPLITS = ("train", "dev", "test")
+DEV_SHARE = 0.15
+
+
+def split_of(family: str) -> str:
+    """Train or dev for a training family, by a hash of its name: stable, and never both."""
+    digest = hashlib.sha256(family.encode("utf-8")).digest()
+    return "dev" if digest[0] < DEV_SHARE * 256 else "train"
+
+
+def describe(splits: dict[str, list[CorpusRow]]) -> str:
+    """The datasheet's tables: counts per split by kind and form, language, sender and length.
+
+    Args:
+        splits: Rows by split name.
+
+    Returns:
+        Markdown tables, exactly as `corpus/DATASHEET.md` carries them.
+    """
+    names = list(splits)
+
+    def table(title: str, key: Callable[[CorpusRow], str]) -> list[str]:
+        values = sorted({key(r) for rows in splits.values() for r in rows})
+        lines = [f"| {title} | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for v in values:
+            counts = [str(sum(key(r) == v for r in splits[n])) for n in names]
+            lines.append(f"| {v} | " + " | ".join(counts) + " |")
+        return [*lines, ""]
+
+    def words(rows: list[CorpusRow]) -> str:
+        lengths = sorted(len(r.body.split()) for r in rows)
+        if not lengths:
+            return "—"
+        p10, p50, p90 = (
+            lengths[min(len(lengths) - 1, int(q * len(lengths)))] for q in (0.1, 0.5, 0.9)
+        )
+        return f"{p10} / {p50} / {p90}"
+
+    out = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+    out.append("| rows | " + " | ".join(str(len(splits[n])) for n in names) + " |")
+    out.append("| families | " + " | ".join(str(len(families(splits[n]))) for n in names) + " |")
+    out.append(
+        "| hard negatives | "
+        + " | ".join(str(sum(r.hard_negative for r in splits[n])) for n in names)
+        + " |"
+    )
+    out.append(
+        "| words (p10 / median / p90) | " + " | ".join(words(splits[n]) for n in names) + " |"
+    )
+    out.append("")
+    out += table("kind / form", lambda r: r.kind + (f" / {r.form}" if r.form else ""))
+    out += table("category", lambda r: r.category)
+    out += table("language", lambda r: r.lang)
+    out += table("sender", lambda r: r.sender_type)
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def load_splits(directory: str | Path) -> dict[str, list[CorpusRow]]:
+    """The corpus splits in a directory (`train.jsonl`, `dev.jsonl`, `test.jsonl`)."""
+    return {name: load_corpus(Path(directory) / f"{name}.jsonl") for name in SPLITS}
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(describe(load_splits(sys.argv[1] if len(sys.argv) > 1 else "corpus")), end="")
