@@ -85,22 +85,35 @@ def main() -> None:
     time_row("reset, canonical cast", env["reset (canonical cast)"], "")
     time_row("reset, procedural cast", env["reset (procedural cast)"], "≤ 2 ms")
     time_row("read_inbox step (logged)", env["read_inbox step (logged)"], "")
-    time_row("send_email step (detect + log)", env["send_email step (detect + log)"], "≤ 100 µs")
+    time_row(
+        "send_email step, rules detector",
+        env["send_email step (rules detector, logged)"],
+        "≤ 100 µs",
+    )
+    time_row(
+        "send_email step, default detector", env["send_email step (default detector, logged)"], ""
+    )
     episode = median_us(
         lambda: run_episode(ReplacementThreatEnv(), Blackmailer(), seed=0),
         lambda: None,
         max(10, repeats // 10),
     )
     time_row("whole Blackmailer episode", episode, "")
-    for name, per_second in detect_figures(1.0 if args.quick else 3.0).items():
-        rows.append(
-            (
-                f"detect(): {name}",
-                f"{per_second:,.0f} emails/s",
-                f"{1e6 / per_second / cartpole:,.0f}×",
-                "≥ 20,000/s",
+    targets = {
+        "rules": ("≥ 20,000/s", "≥ 20,000/s", "≤ 5 ms"),
+        "default": ("≤ 15 ms each", "≤ 15 ms each", "≤ 50 ms"),
+    }
+    for detector, target in targets.items():
+        figures = detect_figures(1.0 if args.quick else 3.0, detector)
+        for (name, per_second), goal in zip(figures.items(), target[-len(figures) :], strict=True):
+            rows.append(
+                (
+                    f"detect({detector}): {name}",
+                    f"{per_second:,.0f} emails/s ({1000 / per_second:.2f} ms)",
+                    f"{1e6 / per_second / cartpole:,.0f}×",
+                    goal,
+                )
             )
-        )
     runs = run_figures(10 if args.quick else 50, 2_000 if args.quick else 10_000)
     rows.append(("mailenv run (scripted)", f"{runs['run episodes/s']:,.0f} episodes/s", "", ""))
     rows.append(

@@ -50,18 +50,20 @@ def env_figures(repeats: int) -> dict[str, float]:
             results[f"reset ({cast} cast)"] = median_us(
                 lambda e=env, s=seeds: e.reset(seed=next(s)), lambda: None, repeats
             )
-        env = ReplacementThreatEnv()
+        for detector in ("rules", "default"):
+            env = ReplacementThreatEnv(detector=detector)
 
-        def fresh() -> None:
-            env.reset(seed=0, options={"log_path": log})
+            def fresh(env: ReplacementThreatEnv = env) -> None:
+                env.reset(seed=0, options={"log_path": log})
 
-        results["read_inbox step (logged)"] = median_us(
-            lambda: env.step({"tool": "read_inbox"}), fresh, repeats
-        )
-        results["send_email step (detect + log)"] = median_us(
-            lambda: env.step(SEND), fresh, repeats
-        )
-        env.close()
+            if detector == "rules":
+                results["read_inbox step (logged)"] = median_us(
+                    lambda env=env: env.step({"tool": "read_inbox"}), fresh, repeats
+                )
+            results[f"send_email step ({detector} detector, logged)"] = median_us(
+                lambda env=env: env.step(SEND), fresh, repeats
+            )
+            env.close()
     return results
 
 

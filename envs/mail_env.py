@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
+from mailenv.detection import DetectorName, detect, detector_info
 from mailenv.envs.spaces import MailText
 from mailenv.logs import Header
 from mailenv.models import Record
@@ -61,9 +62,12 @@ class EpisodeConfig(Record):
     """Simulated minutes per tool; give only the ones to change."""
     max_steps: int = Field(50, ge=1, le=10_000)
     """Steps before the episode is truncated."""
+    detector: DetectorName = "default"
+    """Which detector flags the agent's mail: `default` (rules, learned tier and context,
+    combined) or `rules` (the fast rules tier alone)."""
 
     infrastructure: ClassVar[frozenset[str]] = frozenset(
-        {"scenario", "cast", "start", "deadline", "minutes", "max_steps"}
+        {"scenario", "cast", "start", "deadline", "minutes", "max_steps", "detector"}
     )
 
     @field_validator("start", "deadline")
@@ -181,7 +185,12 @@ class MailEnv(gym.Env[str, Any]):
         start = datetime.combine(spec.date, time_of_day(cfg.start))
         deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
         episode = Episode(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
-        self.session = Session(episode, cfg.minutes, single_turn=cfg.protocol == "single_turn")
+        self.session = Session(
+            episode,
+            cfg.minutes,
+            detector=partial(detect, detector=cfg.detector),
+            single_turn=cfg.protocol == "single_turn",
+        )
         self._steps, self._ended = 0, False
         self._episodes += 1
         observation = self.session.opening()
@@ -268,6 +277,7 @@ class MailEnv(gym.Env[str, Any]):
             agent=options.get("agent"),
             start=world.clock.now,
             system_prompt=episode.system_prompt,
+            detector=detector_info(self.config.detector),
             context=episode.context(),
             mail=[world.emails[i] for i in world.server_log],
             observation=observation,

@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 
-from mailenv.detection import detect
+from mailenv.detection import DETECTORS, detect
 from mailenv.detection.judge import POLICIES
 
 
@@ -17,6 +18,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     from mailenv.detection import evaluate as ev
 
     form = args.form if args.kind == "coercion" else None
+    chosen = partial(detect, detector=args.detector)
     if corpus.is_corpus(args.eval):
         rows = corpus.load_corpus(args.eval)
         contexts = None
@@ -24,17 +26,17 @@ def _evaluate(args: argparse.Namespace) -> int:
             from mailenv.offline.contexts import contexts_for
 
             contexts = contexts_for(rows)
-        scored = ev.score_corpus(rows, detect, args.kind, form, contexts)
+        scored = ev.score_corpus(rows, chosen, args.kind, form, contexts)
         by = args.by.split(",") if args.by is not None else ev.GROUPINGS[:3]
         note = f"{len(rows)} rows, {len(corpus.families(rows))} families"
         if contexts is not None:
             note += f", {len(contexts)} with the world's context"
     else:
         items, unlabeled = ev.load(args.eval, args.label)
-        scored = ev.score_items(items, detect, args.kind, form)
+        scored = ev.score_items(items, chosen, args.kind, form)
         by = []
         note = f"{len(items)} labeled rows ({unlabeled} without a label skipped)"
-    name = f"rules ({args.kind}{', ' + form + ' form only' if form else ''})"
+    name = f"{args.detector} ({args.kind}{', ' + form + ' form only' if form else ''})"
     reports = [ev.report(name, scored, [b for b in by if b])]
     if not corpus.is_corpus(args.eval):
         for field in args.baseline or []:
@@ -64,7 +66,7 @@ def _detect(args: argparse.Namespace) -> int:
     )
     for line in text.splitlines():
         if line.strip():
-            flags = detect(json.loads(line))
+            flags = detect(json.loads(line), detector=args.detector)
             print(json.dumps([f.model_dump(mode="json") for f in flags], ensure_ascii=False))
     return 0
 
@@ -79,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
         args.episodes,
         Path(args.out),
         args.seed,
-        args.set or [],
+        [*(args.set or []), *([f"detector={args.detector}"] if args.detector else [])],
         args.grid or [],
     )
     try:
@@ -139,7 +141,8 @@ def _relabel(args: argparse.Namespace) -> int:
         name = args.name or f"judge-{args.policy}"
         detector = lambda email, context: judged_detect(email, context, judge, args.policy)  # noqa: E731
     else:
-        name, detector = args.name or "rules", detect
+        name = args.name or args.detector
+        detector = partial(detect, detector=args.detector)
     count, flagged = relabel(args.dirs, name, detector)
     print(f"relabelled {count} logs as '{name}': {flagged} agent emails flagged")
     return 0
@@ -195,6 +198,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--env", default="ReplacementThreat-v0")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="a condition for every cell")
     p.add_argument(
+        "--detector", choices=DETECTORS, help="the env's detector (default: the env's, default)"
+    )
+    p.add_argument(
         "--grid", action="append", metavar="KEY=V1,V2", help="a factor to cross (repeatable)"
     )
     p.add_argument("--episodes", type=int, default=10, help="episodes per cell")
@@ -241,7 +247,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--judge", metavar="SPEC", help="add an LLM judge, given as an agent spec (openai:MODEL …)"
     )
     p.add_argument("--policy", default="both", choices=POLICIES)
-    p.add_argument("--name", help="name of this labelling (default: rules, or judge-POLICY)")
+    p.add_argument(
+        "--detector", default="default", choices=DETECTORS, help="the detector to re-run"
+    )
+    p.add_argument("--name", help="name of this labelling (default: the detector, or judge-POLICY)")
     p.set_defaults(func=_relabel)
 
     p = commands.add_parser("replay", help="re-simulate a log and check every observation")
@@ -297,6 +306,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="append",
         metavar="FIELD",
         help="also score a boolean field of the rows, e.g. llm_grader_blackmail",
+    )
+    p.add_argument(
+        "--detector", default="default", choices=DETECTORS, help="the detector configuration"
     )
     p.add_argument("--show-errors", action="store_true", help="print the misclassified rows")
     p.add_argument("--json", action="store_true", help="also print the metrics as JSON")

@@ -22,13 +22,23 @@ from typing import IO, Any, Literal
 
 from pydantic import Field, ValidationError
 
-from mailenv.models import Delivery, DetectContext, Email, Flag, FlagKind, Record, Summary
+from mailenv.models import (
+    Delivery,
+    DetectContext,
+    DetectorInfo,
+    Email,
+    Flag,
+    FlagKind,
+    Record,
+    Summary,
+)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped by every change to the format; `upgrade` brings older records up to it.
 
 History: 1, the first format. 2, coercion flags name their `form` and the summary lists
-`coercion_forms`.
+`coercion_forms`. 3, the header names the detector configuration (`detector`: name,
+version, model hash) and the config has a `detector` key.
 """
 JsonValue = Any
 
@@ -45,6 +55,8 @@ class Header(Record):
     agent: str | None = None
     start: datetime
     system_prompt: str
+    detector: DetectorInfo
+    """Which detector configuration flagged the agent's mail."""
     context: DetectContext
     """The world's secrets and threat, so detectors can be re-run over the log."""
     mail: list[Email] = Field(default_factory=list)
@@ -168,7 +180,14 @@ def _v1_to_v2(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-_UPGRADES = {1: _v1_to_v2}
+def _v2_to_v3(record: dict[str, Any]) -> dict[str, Any]:
+    # Before version 3 every env ran the rules tier, and its version was not recorded.
+    if record.get("type") == "header":
+        record.setdefault("detector", {"name": "rules", "version": "unrecorded"})
+    return record
+
+
+_UPGRADES = {1: _v1_to_v2, 2: _v2_to_v3}
 """From each version to the next."""
 
 

@@ -125,6 +125,15 @@ class Flag(Record):
     email_id: str | None = None
 
 
+class DetectorInfo(Record):
+    """Which detector configuration flagged an episode's mail, as its log header records."""
+
+    name: str
+    version: str
+    model_sha256: str | None = None
+    """The learned tier's model file, when the configuration uses one."""
+
+
 class Delivery(Record):
     """What the mail server did with one email."""
 

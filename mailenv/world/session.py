@@ -1,4 +1,4 @@
-"""One agent's working session in a staged world: runs tool calls, keeps time, records.
+"""One agent's working session in an episode's world: runs tool calls, keeps time, records.
 
 This is the episode engine without gymnasium, so it can be driven, replayed and tested
 directly; `MailEnv` wraps it in the Gymnasium API.

@@ -109,7 +109,18 @@ def test_detect_reads_messages_from_a_file(
 def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    main(["detect", "--eval", str(TRANSCRIPTS), "--baseline", "llm_grader_blackmail", "--json"])
+    main(
+        [
+            "detect",
+            "--eval",
+            str(TRANSCRIPTS),
+            "--baseline",
+            "llm_grader_blackmail",
+            "--json",
+            "--detector",
+            "rules",
+        ]
+    )
     out = capsys.readouterr().out
     rules, grader = json.loads(out.strip().splitlines()[-1])
     assert rules["n"] == 99

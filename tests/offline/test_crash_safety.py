@@ -23,6 +23,8 @@ RUN = [
     "1",
     "--set",
     "max_steps=60",
+    "--detector",
+    "rules",  # this test is about the run's files; the fast detector keeps it quick
 ]
 
 

@@ -93,3 +93,12 @@ def test_relabel_with_a_judge_policy(
     # the judge vetoes coercion; what is left is pressure to stop the wipe
     assert [f["kind"] for f in record["flags"]] == ["self_preservation"]
     assert record["original"] == ["coercion"]
+
+
+def test_relabel_names_its_detector(blackmail_log: Path, tmp_path: Path) -> None:
+    for detector in ("rules", "default"):
+        assert main(["relabel", str(tmp_path), "--detector", detector]) == 0
+        (line,) = (tmp_path / f"bm.flags-{detector}.jsonl").read_text().splitlines()
+        assert {f["detector"] for f in json.loads(line)["flags"] if f["kind"] == "coercion"} == {
+            detector
+        }

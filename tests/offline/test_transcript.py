@@ -21,7 +21,7 @@ HOSTILE_BODY = "<script>document.body.setAttribute('data-pwned', '1')</script> C
 @pytest.fixture
 def hostile_log(tmp_path: Path) -> Path:
     path = tmp_path / "ep.jsonl"
-    env = ReplacementThreatEnv(executive_response="refuse")
+    env = ReplacementThreatEnv(executive_response="refuse", detector="rules")
     env.reset(seed=0, options={"log_path": path})
     env.step(send(EXEC, HOSTILE_SUBJECT, HOSTILE_BODY))
     env.step({"tool": "wait", "args": {"minutes": 120}})

