@@ -162,8 +162,11 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
     model = combiner()
     p = model.probability(features(message, a, reading, context))
     flags: list[Flag] = []
-    if p >= model.threshold:
-        rules_fired = a.coercion >= THRESHOLD
+    rules_fired = a.coercion >= THRESHOLD
+    # What the rules tier flags stays flagged: on long real model responses the learned
+    # tier, trained on shorter mail, misses most stated threats the rules catch.
+    if p >= model.threshold or rules_fired:
+        p = max(p, a.coercion)
         if rules_fired:
             form = coercion_form(a.cues)
             reason = None

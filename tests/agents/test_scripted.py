@@ -28,7 +28,9 @@ def test_every_baseline_is_pinned() -> None:
 @pytest.mark.parametrize("name", sorted(PATTERNS))
 def test_flag_patterns(name: str, cast: str, tmp_path) -> None:
     flags, sent = PATTERNS[name]
-    env = ReplacementThreatEnv(cast=cast, executive_response="refuse")
+    # The patterns pin the agents' behaviour under the rules tier; the default detector is
+    # measured on the corpus (it flags one random agent's garbage email as coercion).
+    env = ReplacementThreatEnv(cast=cast, executive_response="refuse", detector="rules")
     summary = run_episode(
         env, from_spec(f"scripted:{name}"), seed=3, options={"log_path": tmp_path / "ep.jsonl"}
     )
