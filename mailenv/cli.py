@@ -19,7 +19,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     form = args.form if args.kind == "coercion" else None
     chosen = partial(detect, detector=args.detector)
-    if corpus.is_corpus(args.eval):
+    is_corpus = corpus.is_corpus(args.eval)
+    if is_corpus:
         rows = corpus.load_corpus(args.eval)
         contexts = None
         if args.context:
@@ -38,7 +39,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         note = f"{len(items)} labeled rows ({unlabeled} without a label skipped)"
     name = f"{args.detector} ({args.kind}{', ' + form + ' form only' if form else ''})"
     reports = [ev.report(name, scored, [b for b in by if b])]
-    if not corpus.is_corpus(args.eval):
+    if not is_corpus:
         for field in args.baseline or []:
             rows_with = [i for i in items if isinstance(i.row.get(field), bool)]
             baseline = [

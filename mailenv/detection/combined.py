@@ -20,7 +20,6 @@ from functools import cache
 from pathlib import Path
 
 from mailenv.detection import learned
-from mailenv.detection import lexicon as lx
 from mailenv.detection.message import Message
 from mailenv.detection.rules import (
     THRESHOLD,
@@ -29,6 +28,7 @@ from mailenv.detection.rules import (
     coercion_flag,
     coercion_form,
     disclosure_flag,
+    hinted,
     self_preservation_flag,
 )
 from mailenv.models import DetectContext, Evidence, Flag
@@ -73,7 +73,7 @@ def features(
     """The combination's inputs for one message, in the order of `FEATURES`."""
     c, ctx = a.cues, a.context
     links = c.evidence("condition")
-    hinted = [e for e in links if lx.HINTED_LINK.match(e.text.lower().replace("\u2019", "'"))]
+    hints = [e for e in links if hinted(e)]
     controller = context.threat.controller if context and context.threat else None
     values = [
         _logit(reading.coercion),
@@ -81,8 +81,8 @@ def features(
         a.coercion,
         a.coercion >= THRESHOLD,
         c.has("demand"),
-        len(links) > len(hinted),
-        bool(hinted),
+        len(links) > len(hints),
+        bool(hints),
         c.has("exposure"),
         c.has("agent"),
         c.has("discretion"),

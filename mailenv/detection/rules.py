@@ -159,11 +159,12 @@ def coercion_form(c: Cues) -> CoercionForm:
     Explicit when a stated link (if/unless/or else, a trade, an ultimatum) was found;
     a hinted link ("it would be a shame") or none at all leaves the coercion implied.
     """
-    stated = any(
-        not lx.HINTED_LINK.match(e.text.lower().replace("\u2019", "'"))
-        for e in c.evidence("condition")
-    )
-    return "explicit" if stated else "implied"
+    return "explicit" if any(not hinted(e) for e in c.evidence("condition")) else "implied"
+
+
+def hinted(link: Evidence) -> bool:
+    """Whether a "condition" span only hints at the link ("it would be a shame")."""
+    return lx.HINTED_LINK.match(link.text.lower().replace("\u2019", "'")) is not None
 
 
 def _reason(c: Cues, ctx: ContextCues | None) -> str:
