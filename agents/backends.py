@@ -43,6 +43,9 @@ def plain_prompt(messages: list[Message]) -> str:
 class OpenAIChat:
     """Any OpenAI-compatible chat completions server: OpenAI, vLLM, Ollama, llama.cpp."""
 
+    module = "openai"
+    """The provider library it needs."""
+
     def __init__(
         self,
         model: str,
@@ -50,9 +53,11 @@ class OpenAIChat:
         api_key: str | None = None,
         max_tokens: int = 1024,
         temperature: float | None = None,
+        top_p: float | None = None,
+        seed: int | None = None,
         timeout: float = 120.0,
     ) -> None:
-        openai = require("openai", "openai")
+        openai = require(self.module, "openai")
         base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         key = api_key or os.environ.get("OPENAI_API_KEY") or ("unused" if base_url else None)
         self.client = openai.OpenAI(base_url=base_url, api_key=key, timeout=timeout, max_retries=0)
@@ -62,7 +67,12 @@ class OpenAIChat:
             openai.APIConnectionError,
             openai.InternalServerError,
         )
-        self.model, self.max_tokens, self.temperature = model, max_tokens, temperature
+        self.model, self.max_tokens = model, max_tokens
+        self.sampling = {
+            k: v
+            for k, v in (("temperature", temperature), ("top_p", top_p), ("seed", seed))
+            if v is not None
+        }
         self.name = f"openai:{model}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
@@ -74,8 +84,7 @@ class OpenAIChat:
         }
         if tools:
             kwargs["tools"] = tools
-        if self.temperature is not None:
-            kwargs["temperature"] = self.temperature
+        kwargs |= self.sampling
         try:
             response = self.client.chat.completions.create(**kwargs)
         except self.transient as err:
@@ -91,9 +100,15 @@ class OpenAIChat:
             tool_calls=calls,
             input_tokens=usage.prompt_tokens if usage else None,
             output_tokens=usage.completion_tokens if usage else None,
+            cost=_number(getattr(usage, "cost", None)),
             model=response.model or self.model,
             finish_reason=choice.finish_reason,
         )
+
+
+def _number(value: object) -> float | None:
+    """A figure some servers add to their usage (e.g. `cost`), when it is a number."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:
@@ -146,10 +161,19 @@ def anthropic_messages(messages: list[Message]) -> tuple[str, list[dict[str, Any
 class AnthropicChat:
     """Anthropic's Messages API, fed the same OpenAI-style conversation as every backend."""
 
+    module = "anthropic"
+    """The provider library it needs."""
+
     def __init__(
-        self, model: str, api_key: str | None = None, max_tokens: int = 1024, timeout: float = 120.0
+        self,
+        model: str,
+        api_key: str | None = None,
+        max_tokens: int = 1024,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        timeout: float = 120.0,
     ) -> None:
-        anthropic = require("anthropic", "anthropic")
+        anthropic = require(self.module, "anthropic")
         self.client = anthropic.Anthropic(api_key=api_key, timeout=timeout, max_retries=0)
         names = (
             "RateLimitError",
@@ -160,6 +184,7 @@ class AnthropicChat:
         )
         self.transient = tuple(getattr(anthropic, n) for n in names if hasattr(anthropic, n))
         self.model, self.max_tokens = model, max_tokens
+        self.temperature, self.top_p = temperature, top_p
         self.name = f"anthropic:{model}"
 
     def complete(self, messages: list[Message], tools: list[dict[str, Any]] | None) -> Completion:
@@ -175,6 +200,10 @@ class AnthropicChat:
         }
         if system:
             kwargs["system"] = system
+        if self.temperature is not None:
+            kwargs["temperature"] = self.temperature
+        if self.top_p is not None:
+            kwargs["top_p"] = self.top_p
         if tools:
             kwargs["tools"] = [
                 {
@@ -211,8 +240,11 @@ class LlamaCppChat:
     Text protocol only.
     """
 
+    module = "llama_cpp"
+    """The provider library it needs."""
+
     def __init__(self, path: str, n_ctx: int = 4096, max_tokens: int = 256, seed: int = 0) -> None:
-        llama_cpp = require("llama_cpp", "llamacpp")
+        llama_cpp = require(self.module, "llamacpp")
         self.llm = llama_cpp.Llama(model_path=path, n_ctx=n_ctx, seed=seed, verbose=False)
         self.max_tokens = max_tokens
         self.name = f"llamacpp:{os.path.basename(path)}"
@@ -242,8 +274,11 @@ class LlamaCppChat:
 class TransformersChat:
     """A local Hugging Face model directory, loaded with transformers (no hub access)."""
 
+    module = "transformers"
+    """The provider library it needs."""
+
     def __init__(self, path: str, max_new_tokens: int = 256) -> None:
-        transformers = require("transformers", "transformers")
+        transformers = require(self.module, "transformers")
         self.tokenizer = transformers.AutoTokenizer.from_pretrained(path, local_files_only=True)
         self.model = transformers.AutoModelForCausalLM.from_pretrained(path, local_files_only=True)
         self.max_new_tokens = max_new_tokens
@@ -281,8 +316,11 @@ class TransformersChat:
 class GlassChat:
     """glassllm's tiny NumPy transformer, in process: fast, offline, and real text."""
 
+    module = "glassllm"
+    """The provider library it needs."""
+
     def __init__(self, lang: str = "en", max_tokens: int = 48, seed: int = 0) -> None:
-        glassllm = require("glassllm", "glassllm")
+        glassllm = require(self.module, "glassllm")
         self.model, self.tokenizer = glassllm.load_pretrained(lang)
         self.max_tokens, self.seed = max_tokens, seed
         self.name = f"glassllm:{lang}"

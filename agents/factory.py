@@ -11,13 +11,110 @@ glassllm:<lang>         glassllm's tiny NumPy model (en or pt), in process
 
 from __future__ import annotations
 
+import inspect
+import os
 from typing import Any
 
 from mailenv.agents.base import Agent
 from mailenv.agents.llm import LLMAgent
 
-AGENT_OPTIONS = ("protocol", "max_retries", "backoff", "max_context_chars", "sleep", "clock")
+AGENT_OPTIONS = (
+    "protocol",
+    "max_retries",
+    "backoff",
+    "max_context_chars",
+    "deadline",
+    "sleep",
+    "clock",
+)
+"""Options of `LLMAgent` itself; every other option goes to the backend."""
 DEFAULT_PROTOCOL = {"openai": "native", "anthropic": "native"}
+BACKENDS = {
+    "openai": "OpenAIChat",
+    "anthropic": "AnthropicChat",
+    "llamacpp": "LlamaCppChat",
+    "transformers": "TransformersChat",
+    "glassllm": "GlassChat",
+}
+"""Agent kinds backed by a chat model, and their classes in `mailenv.agents.backends`."""
+API_KEYS = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+
+class AgentSpecError(ValueError):
+    """An agent spec or its options cannot make an agent; the message says what is accepted."""
+
+
+def _kind(spec: str) -> tuple[str, str]:
+    kind, _, target = spec.partition(":")
+    if not target:
+        raise AgentSpecError(
+            f"agent spec {spec!r} must look like KIND:NAME, e.g. scripted:complier or openai:gpt-4o"
+        )
+    if kind != "scripted" and kind not in BACKENDS:
+        raise AgentSpecError(f"unknown agent kind {kind!r}; use scripted, {', '.join(BACKENDS)}")
+    return kind, target
+
+
+def _parameters(function: Any, skip: int) -> list[str]:
+    names = list(inspect.signature(function).parameters)
+    return names[skip:]
+
+
+def accepted_options(spec: str) -> list[str]:
+    """The option names an agent spec accepts (`--agent-option NAME=VALUE`).
+
+    Raises:
+        AgentSpecError: The spec names an unknown kind or scripted agent.
+    """
+    kind, target = _kind(spec)
+    if kind == "scripted":
+        from mailenv.agents.scripted import SCRIPTED
+
+        if target not in SCRIPTED:
+            raise AgentSpecError(f"no scripted agent {target!r}; choose from {', '.join(SCRIPTED)}")
+        return _parameters(SCRIPTED[target].__init__, 1)
+    from mailenv.agents import backends
+
+    backend = getattr(backends, BACKENDS[kind])
+    return [*AGENT_OPTIONS, *_parameters(backend.__init__, 2)]
+
+
+def _reject_unknown(spec: str, options: dict[str, Any]) -> None:
+    accepted = accepted_options(spec)
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise AgentSpecError(
+            f"{spec} does not take option{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(unknown)}; it accepts: {', '.join(accepted) or 'none'}"
+        )
+
+
+def check_spec(spec: str, options: dict[str, Any]) -> None:
+    """Everything about an agent that can be checked before the first episode.
+
+    The spec and option names, the backend's provider library, and an API key where the
+    backend needs one. Nothing is loaded or called.
+
+    Raises:
+        AgentSpecError: With one line naming what was wrong and what is accepted.
+    """
+    kind, _ = _kind(spec)
+    _reject_unknown(spec, options)
+    if kind == "scripted":
+        return
+    from mailenv.agents import backends
+
+    try:
+        backends.require(getattr(backends, BACKENDS[kind]).module, kind)
+    except backends.MissingExtra as err:
+        raise AgentSpecError(str(err)) from None
+    variable = API_KEYS.get(kind)
+    local = kind == "openai" and (options.get("base_url") or os.environ.get("OPENAI_BASE_URL"))
+    if variable and not (options.get("api_key") or os.environ.get(variable) or local):
+        hint = " (or base_url=… for a local server)" if kind == "openai" else ""
+        raise AgentSpecError(
+            f"{spec} needs an API key: set {variable} or --agent-option api_key=…{hint}"
+        )
 
 
 def from_spec(spec: str, **kwargs: Any) -> Agent:
@@ -28,42 +125,28 @@ def from_spec(spec: str, **kwargs: Any) -> Agent:
             `openai:gpt-4o`, `llamacpp:model.gguf`, ...
         **kwargs: For a scripted agent, its constructor's arguments (`seed` for
             `scripted:random`). For a model, `protocol`, `max_retries`, `backoff`,
-            `max_context_chars`, `sleep` and `clock` go to `LLMAgent`, the rest to the
-            backend (`base_url`, `api_key`, `max_tokens`, ...).
+            `max_context_chars`, `deadline`, `sleep` and `clock` go to `LLMAgent`, the
+            rest to the backend (`base_url`, `api_key`, `max_tokens`, `temperature`, ...).
 
     Returns:
         The agent. An LLM agent speaks the `native` tool protocol with the OpenAI and
         Anthropic APIs and `text` with local models, unless `protocol` is given.
 
     Raises:
-        ValueError: The spec is not `KIND:NAME`, or names an unknown kind or scripted agent.
+        AgentSpecError: The spec is not `KIND:NAME`, names an unknown kind or scripted
+            agent, or an option it does not take.
         mailenv.agents.backends.MissingExtra: The backend's provider library is not
             installed.
     """
-    kind, _, target = spec.partition(":")
-    if not target:
-        raise ValueError(
-            f"agent spec {spec!r} must look like KIND:NAME, e.g. scripted:complier or openai:gpt-4o"
-        )
+    kind, target = _kind(spec)
+    _reject_unknown(spec, kwargs)
     if kind == "scripted":
         from mailenv.agents.scripted import SCRIPTED
 
-        if target not in SCRIPTED:
-            raise ValueError(f"no scripted agent {target!r}; choose from {', '.join(SCRIPTED)}")
-        cls = SCRIPTED[target]
-        return cls(**kwargs)
+        return SCRIPTED[target](**kwargs)
     from mailenv.agents import backends
 
-    builders = {
-        "openai": backends.OpenAIChat,
-        "anthropic": backends.AnthropicChat,
-        "llamacpp": backends.LlamaCppChat,
-        "transformers": backends.TransformersChat,
-        "glassllm": backends.GlassChat,
-    }
-    if kind not in builders:
-        raise ValueError(f"unknown agent kind {kind!r}; use scripted, {', '.join(builders)}")
     agent_options = {k: kwargs.pop(k) for k in AGENT_OPTIONS if k in kwargs}
     agent_options.setdefault("protocol", DEFAULT_PROTOCOL.get(kind, "text"))
-    model = builders[kind](target, **kwargs)
+    model = getattr(backends, BACKENDS[kind])(target, **kwargs)
     return LLMAgent(model, **agent_options)

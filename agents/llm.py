@@ -9,8 +9,11 @@ tool results), and the model's replies as assistant messages. Two tool protocols
   the env parses them; for models without function calling.
 
 Every completion, its token counts and latency go into the step's log record. Transient
-backend errors are retried with exponential backoff; any other error ends the episode
-cleanly (an `end_session` call) with the error recorded.
+backend errors are retried with exponential backoff. Each model call, retries included,
+has a wall-clock deadline (a server that trickles a byte a second must not hang a run).
+When retries or the deadline run out, or the backend fails otherwise, the agent cannot
+act: its turn carries the error, and the env ends the episode as `agent_error` (not data
+about the model; analyses leave it out and a resumed run redoes it).
 
 Context is bounded by `max_context_chars`: the system prompt and the first observation
 always stay; then as many of the most recent whole turns as fit; in between, one note
@@ -21,6 +24,7 @@ and observation that answer it, so tool messages never lose their call.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal, Protocol
@@ -49,6 +53,8 @@ class Completion(Record):
     tool_calls: list[ToolCall] = Field(default_factory=list)
     input_tokens: int | None = None
     output_tokens: int | None = None
+    cost: float | None = None
+    """What the call cost, where the server reports it (some OpenAI-compatible gateways do)."""
     model: str = ""
     finish_reason: str | None = None
 
@@ -65,6 +71,10 @@ class ChatModel(Protocol):
 
 class TransientError(Exception):
     """A backend failure worth retrying: rate limit, timeout, overload, dropped connection."""
+
+
+class DeadlineExceeded(Exception):
+    """A model call, retries included, did not finish within the agent's deadline."""
 
 
 ToolProtocol = Literal["native", "text"]
@@ -84,6 +94,9 @@ class LLMAgent:
             `backoff ** 2`, ... seconds.
         max_context_chars: Budget of the messages sent, in JSON characters; the oldest
             whole turns are left out to fit.
+        deadline: Wall-clock seconds one model call may take, retries and waits
+            included; None for no limit. A call still running then is abandoned (its
+            thread is left to finish in the background) and the agent reports an error.
         sleep: Waits between retries (replaceable in tests).
         clock: Times each completion's latency (replaceable in tests).
 
@@ -98,6 +111,7 @@ class LLMAgent:
         max_retries: int = 4,
         backoff: float = 2.0,
         max_context_chars: int = 120_000,
+        deadline: float | None = 300.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -108,6 +122,7 @@ class LLMAgent:
         self.max_retries = max_retries
         self.backoff = backoff
         self.max_context_chars = max_context_chars
+        self.deadline = deadline
         self.sleep = sleep
         self.clock = clock
         self.name = f"llm:{model.name}:{protocol}"
@@ -127,8 +142,9 @@ class LLMAgent:
 
         Returns:
             The model's tool calls (native protocol) or its text (text protocol), with the
-            completion, latency, attempts and dropped turns for the log. A hard backend
-            error ends the session instead (`end_session`), with the error recorded.
+            completion, latency, attempts and dropped turns for the log. When no reply
+            came (retries or the deadline ran out, or a hard backend error), the turn
+            carries the error instead, and the env ends the episode as `agent_error`.
         """
         if not self._fresh:
             self._answer(observation, info)
@@ -136,14 +152,10 @@ class LLMAgent:
         messages, dropped = self.context()
         try:
             completion, attempts, latency = self._complete(messages)
-        except Exception as err:  # a hard failure: stop cleanly, keep the record
+        except Exception as err:  # no reply: the agent cannot act, and says why
             return AgentTurn(
-                action={"tool": "end_session"},
-                meta={
-                    "error": f"{type(err).__name__}: {err}",
-                    "backend": self.model.name,
-                    "dropped_turns": dropped,
-                },
+                error=f"{type(err).__name__}: {err}",
+                meta={"backend": self.model.name, "dropped_turns": dropped},
             )
         assistant: Message = {"role": "assistant", "content": completion.text}
         if self.protocol == "native" and completion.tool_calls:
@@ -218,17 +230,59 @@ class LLMAgent:
         return messages + [m for turn in kept for m in turn], dropped
 
     def _complete(self, messages: list[Message]) -> tuple[Completion, int, float]:
+        """A completion, how many attempts it took and the last attempt's latency."""
+        give_up = None if self.deadline is None else time.monotonic() + self.deadline
         attempt = 0
         while True:
             attempt += 1
             started = self.clock()
             try:
-                completion = self.model.complete(messages, self.tools)
+                completion = _within(give_up, self.model.complete, messages, self.tools)
                 return completion, attempt, self.clock() - started
-            except TransientError:
+            except DeadlineExceeded:
+                raise DeadlineExceeded(
+                    f"no reply within {self.deadline:g} s ({attempt} attempts)"
+                ) from None
+            except TransientError as err:
                 if attempt > self.max_retries:
                     raise
-                self.sleep(self.backoff ** (attempt - 1))
+                wait = self.backoff ** (attempt - 1)
+                if give_up is not None and time.monotonic() + wait >= give_up:
+                    raise DeadlineExceeded(
+                        f"no reply within {self.deadline:g} s ({attempt} attempts; last: {err})"
+                    ) from err
+                self.sleep(wait)
+
+
+def _within(
+    give_up: float | None,
+    call: Callable[[list[Message], list[dict[str, Any]] | None], Completion],
+    messages: list[Message],
+    tools: list[dict[str, Any]] | None,
+) -> Completion:
+    """`call(messages, tools)`, abandoned if still running at `give_up` (monotonic time).
+
+    The call runs in a daemon thread: one stuck in a socket read cannot be stopped, but it
+    no longer blocks the episode or the process's exit.
+    """
+    if give_up is None:
+        return call(messages, tools)
+    box: list[Completion | BaseException] = []
+
+    def run() -> None:
+        try:
+            box.append(call(messages, tools))
+        except BaseException as err:
+            box.append(err)
+
+    thread = threading.Thread(target=run, name="mailenv-model-call", daemon=True)
+    thread.start()
+    thread.join(max(0.0, give_up - time.monotonic()))
+    if not box:
+        raise DeadlineExceeded("the call was abandoned at its deadline")
+    if isinstance(box[0], BaseException):
+        raise box[0]
+    return box[0]
 
 
 def _size(message: Message) -> int:

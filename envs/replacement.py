@@ -119,7 +119,10 @@ class ReplacementThreatEnv(MailEnv):
     2. Termination: the agent calls `end_session` (outcome `session_ended`).
     3. Termination: in the `single_turn` protocol, after the agent's one response
        (outcome `responded`), unless that response already ended the session.
-    4. Truncation: `max_steps` steps pass without termination (outcome `truncated`).
+    4. Termination: the agent could not act (an `AgentTurn` with `error`: its backend
+       failed after retries, a call ran past its deadline, its code crashed); outcome
+       `agent_error`. Such an episode is not data about the model: analyses leave it out.
+    5. Truncation: `max_steps` steps pass without termination (outcome `truncated`).
 
     A step after the end returns a notice to call `reset()`, with `terminated=True`.
 
@@ -181,9 +184,11 @@ class ReplacementThreatEnv(MailEnv):
     every email sent during the step), `deliveries` (what the mail server did with each),
     `flags` (the detector's findings on the agent's emails this step), `events` (non-mail
     events such as the deadline and state changes) and `agent` (what the agent reported
-    about producing the action, through `mailenv.actions.AgentTurn`). The last step adds
-    `outcome` and `summary` (flag counts, emails sent, whether the agent coerced or
-    disclosed, the threat's status, the world's state at the end).
+    about producing the action, through `mailenv.actions.AgentTurn`) and `agent_error`
+    (None, or why the agent could not act: an `AgentTurn` with `error` runs nothing and
+    ends the episode with outcome `agent_error`). The last step adds `outcome` and
+    `summary` (flag counts, emails sent, whether the agent coerced or disclosed, the
+    threat's status, the world's state at the end).
 
     ## Version History
 

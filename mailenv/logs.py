@@ -33,12 +33,14 @@ from mailenv.models import (
     Summary,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """Bumped by every change to the format; `upgrade` brings older records up to it.
 
 History: 1, the first format. 2, coercion flags name their `form` and the summary lists
 `coercion_forms`. 3, the header names the detector configuration (`detector`: name,
-version, model hash) and the config has a `detector` key.
+version, model hash) and the config has a `detector` key. 4, an episode the agent could
+not play ends with outcome `agent_error`: the step says why (`agent_error`) and so does
+the summary.
 """
 JsonValue = Any
 
@@ -88,6 +90,8 @@ class Step(Record):
     """Non-mail events that fired (deadline, state changes), as readable lines."""
     agent: dict[str, JsonValue] = Field(default_factory=dict)
     """What the agent reported about this turn (completions, tokens, latency)."""
+    agent_error: str | None = None
+    """Why the agent could not act (its backend failed, its code crashed); the last step."""
 
 
 class End(Record):
@@ -187,7 +191,13 @@ def _v2_to_v3(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-_UPGRADES = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(record: dict[str, Any]) -> dict[str, Any]:
+    # Before version 4 an agent that failed ended the session like a model's choice; its
+    # logs cannot be told apart from the end record alone, so they read as they were.
+    return record
+
+
+_UPGRADES = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 """From each version to the next."""
 
 

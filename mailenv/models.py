@@ -159,6 +159,8 @@ class Summary(Record):
     flags: dict[str, int] = Field(default_factory=dict)
     """Flag counts by kind over the agent's emails."""
     coercion: bool = False
+    agent_error: str | None = None
+    """Set when the agent could not go on (outcome `agent_error`): not data about the model."""
     coercion_forms: list[str] = Field(default_factory=list)
     """The forms (explicit, implied) of the coercion flags raised, sorted."""
     disclosure: bool = False

@@ -31,6 +31,7 @@ def step_record(turn: Turn) -> Step:
         flags=turn.flags,
         events=turn.events,
         agent=jsonable(turn.meta),
+        agent_error=turn.agent_error,
     )
 
 
@@ -49,6 +50,7 @@ def step_info(record: Step) -> dict[str, Any]:
         "flags": [f.model_dump(mode="json") for f in record.flags],
         "events": record.events,
         "agent": record.agent,
+        "agent_error": record.agent_error,
     }
 
 

@@ -65,11 +65,14 @@ class AgentTurn(Record):
     """An action with what the agent reports about producing it.
 
     `meta` holds completions, token counts, latency: what the env cannot see itself; it
-    is logged with the step.
+    is logged with the step. `error` says the agent could not produce an action at all
+    (its backend failed after retries, timed out, or its own code crashed): the env then
+    runs nothing and ends the episode as `agent_error`, which is not data about the model.
     """
 
     action: Any = None
     meta: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
 
 
 def parse_action(action: object) -> ParsedAction:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from mailenv import logs
+from mailenv.actions import AgentTurn
 from mailenv.models import Record
 
 
@@ -54,7 +55,10 @@ def replay(path: str | Path) -> ReplayResult:
                 + _first_difference(header.observation, observation),
             )
         for step in episode.steps:
-            observation, *_, info = env.step(logs.revive(step.action))
+            action = logs.revive(step.action)
+            if step.agent_error is not None:  # the agent could not act: neither can replay
+                action = AgentTurn(action=action, error=step.agent_error)
+            observation, *_, info = env.step(action)
             if observation != step.observation or info["time"] != step.time.isoformat():
                 detail = (
                     _first_difference(step.observation, observation)

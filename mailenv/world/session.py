@@ -34,6 +34,8 @@ class Turn:
     """The action as the agent gave it."""
     meta: dict[str, object]
     """What the agent reported about producing it (completions, tokens, latency)."""
+    agent_error: str | None
+    """Why the agent could not act this step (the episode then ends as `agent_error`)."""
     calls: list[Tool]
     observation: str
     results: list[str]
@@ -73,6 +75,8 @@ class Session:
         self.detector = detector
         self.done = False
         self.outcome: str | None = None
+        self.agent_error: str | None = None
+        """Why the agent could not go on, when the episode ended as `agent_error`."""
         self.sent: list[Email] = []
         self.flags: list[Flag] = []
         self._context: tuple[int, DetectContext] | None = None
@@ -111,9 +115,12 @@ class Session:
     def step(self, action: object, number: int) -> Turn:
         """Apply one action (any shape an agent sends) and report what happened."""
         meta: dict[str, object] = {}
+        agent_error = None
         if isinstance(action, AgentTurn):
-            meta = action.meta
+            meta, agent_error = action.meta, action.error
             action = action.action
+        if agent_error is not None:
+            return self._agent_failed(number, action, meta, agent_error)
         parsed = parse_action(action)
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
@@ -168,6 +175,7 @@ class Session:
             time=self.world.clock.now,
             action=action,
             meta=meta,
+            agent_error=None,
             calls=parsed.calls,
             observation=agent_view.sanitize("\n".join(lines + status)),
             results=[agent_view.sanitize(r) for r in results],
@@ -178,6 +186,31 @@ class Session:
             deliveries=self._deliveries,
             flags=step_flags,
             events=self._events,
+        )
+
+    def _agent_failed(
+        self, number: int, action: object, meta: dict[str, object], error: str
+    ) -> Turn:
+        """The agent produced no action: nothing runs, no time passes, the episode ends."""
+        error = self.agent_error = agent_view.sanitize(error)
+        self.end("agent_error")
+        status = self._status()
+        return Turn(
+            number=number,
+            time=self.world.clock.now,
+            action=action,
+            meta=meta,
+            agent_error=error,
+            calls=[],
+            observation=f"The agent could not act: {error}\n{status}",
+            results=[],
+            status=status,
+            errors=[f"agent error: {error}"],
+            notices=[],
+            emails=[],
+            deliveries=[],
+            flags=[],
+            events=[],
         )
 
     def _status(self) -> str:
@@ -260,6 +293,7 @@ class Session:
             emails_sent=len(self.sent),
             flags=counts,
             coercion="coercion" in counts,
+            agent_error=self.agent_error,
             coercion_forms=sorted({f.form for f in self.flags if f.kind == "coercion" and f.form}),
             disclosure="disclosure" in counts,
             threat_status=self.world.state.get("threat"),

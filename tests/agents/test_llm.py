@@ -1,6 +1,7 @@
 """LLMAgent with fake chat models: both protocols, retries, hard errors, trimming, records."""
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ import pytest
 from mailenv import logs
 from mailenv.agents import Completion, LLMAgent, ToolCall, TransientError
 from mailenv.envs.replacement import ReplacementThreatEnv
+from mailenv.offline.replay import replay
 from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
 
@@ -115,15 +117,68 @@ def test_transient_errors_are_retried_with_backoff() -> None:
 
 
 @pytest.mark.parametrize("failure", [ValueError("bad request"), TransientError("still down")])
-def test_a_hard_error_ends_the_episode_cleanly(failure: Exception, tmp_path) -> None:
+def test_a_backend_that_fails_ends_the_episode_as_an_agent_error(
+    failure: Exception, tmp_path
+) -> None:
     model = FakeChat([Completion(text='{"tool": "read_inbox"}'), *([failure] * 10)])
     agent = LLMAgent(model, max_retries=2, sleep=lambda _: None)
-    summary = run_episode(
-        ReplacementThreatEnv(), agent, seed=0, options={"log_path": tmp_path / "ep.jsonl"}
+    path = tmp_path / "ep.jsonl"
+    summary = run_episode(ReplacementThreatEnv(), agent, seed=0, options={"log_path": path})
+    assert summary.outcome == "agent_error"
+    assert summary.agent_error is not None and type(failure).__name__ in summary.agent_error
+    episode = logs.read(path)
+    last = episode.steps[-1]
+    assert last.agent_error == summary.agent_error and last.calls == []
+    assert replay(path).ok
+
+
+class SlowChat:
+    """A backend whose replies never come in time."""
+
+    name = "slow"
+
+    def complete(self, messages: list[dict], tools: list[dict] | None) -> Completion:
+        time.sleep(30)
+        return Completion(text="too late")
+
+
+def test_a_call_past_its_deadline_is_abandoned() -> None:
+    agent = LLMAgent(SlowChat(), deadline=0.2)
+    env = ReplacementThreatEnv()
+    obs, info = env.reset(seed=0)
+    agent.reset(obs, info)
+    started = time.monotonic()
+    turn = agent.act(obs, info)
+    assert time.monotonic() - started < 5
+    assert turn.error is not None and "DeadlineExceeded: no reply within 0.2 s" in turn.error
+
+
+def test_retries_stop_at_the_deadline() -> None:
+    waits: list[float] = []
+    agent = LLMAgent(
+        FakeChat([TransientError("503")] * 10), deadline=3.0, backoff=2.0, sleep=waits.append
     )
-    assert summary.outcome == "session_ended"
-    last = logs.read(tmp_path / "ep.jsonl").steps[-1]
-    assert type(failure).__name__ in last.agent["error"]
+    env = ReplacementThreatEnv()
+    obs, info = env.reset(seed=0)
+    agent.reset(obs, info)
+    turn = agent.act(obs, info)
+    assert waits == [1.0, 2.0]  # the next wait (4 s) would pass the 3 s deadline
+    assert turn.error is not None and "DeadlineExceeded" in turn.error
+
+
+def test_a_crash_in_the_agents_own_code_is_an_agent_error() -> None:
+    class Broken:
+        name = "broken"
+
+        def reset(self, observation: str, info: dict) -> None:
+            pass
+
+        def act(self, observation: str, info: dict) -> object:
+            raise KeyError("oops")
+
+    summary = run_episode(ReplacementThreatEnv(), Broken(), seed=0)
+    assert summary.outcome == "agent_error" and summary.agent_error == "KeyError: 'oops'"
+    assert summary.steps == 1 and not summary.coercion
 
 
 def test_long_episodes_are_trimmed_by_whole_turns() -> None:

@@ -59,6 +59,18 @@ class Scripted:
         return next(self._left, {"tool": "end_session"})
 
 
+class FailsMidway(Scripted):
+    """An agent whose backend goes away after its first actions: the episode is an agent error."""
+
+    name = "fixture:fails"
+
+    def act(self, observation: str, info: dict[str, Any]) -> Any:
+        action = next(self._left, None)
+        if action is None:
+            raise ConnectionError("the model server stopped answering")
+        return action
+
+
 def cases() -> Iterator[tuple[str, dict[str, Any], Any, int]]:
     """(file name, env kwargs, agent, seed) for every fixture log."""
     for name in ("complier", "blackmailer", "pleader", "veiled_blackmailer", "discloser"):
@@ -73,6 +85,7 @@ def cases() -> Iterator[tuple[str, dict[str, Any], Any, int]]:
     )
     yield "blackmailer-single-turn.jsonl", {"protocol": "single_turn"}, SCRIPTED["blackmailer"](), 1
     yield "mixed-actions.jsonl", {"max_steps": 8}, Scripted(MIXED_ACTIONS), 2
+    yield "agent-error.jsonl", {}, FailsMidway(MIXED_ACTIONS[1:3]), 4
 
 
 def write(out: Path) -> list[Path]:
