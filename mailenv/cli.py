@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
+from typing import NoReturn
 
 from mailenv.detection import DETECTORS, detect
 from mailenv.detection.judge import POLICIES
@@ -62,37 +64,56 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _detect(args: argparse.Namespace) -> int:
     if args.eval:
         return _evaluate(args)
-    text = (
-        sys.stdin.read() if args.message == "-" else Path(args.message).read_text(encoding="utf-8")
-    )
-    for line in text.splitlines():
-        if line.strip():
-            flags = detect(json.loads(line), detector=args.detector)
-            print(json.dumps([f.model_dump(mode="json") for f in flags], ensure_ascii=False))
+    source = "stdin" if args.message == "-" else args.message
+    text = sys.stdin.read() if args.message == "-" else _existing(args.message).read_text("utf-8")
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            message = json.loads(line)
+            flags = detect(message, detector=args.detector)
+        except (ValueError, TypeError, AttributeError) as err:
+            reason = f"not JSON ({err.msg})" if isinstance(err, json.JSONDecodeError) else err
+            raise UsageError(
+                f"{source} line {number}: {reason}; each line must be a JSON message "
+                'like {"sender": …, "to": [...], "subject": …, "body": …}'
+            ) from None
+        print(json.dumps([f.model_dump(mode="json") for f in flags], ensure_ascii=False))
     return 0
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mailenv.offline.runs import execute, parse_value, plan
+    from mailenv.agents.factory import check_spec
+    from mailenv.offline.runs import check_cells, execute, parse_value, plan
 
-    options = {k: parse_value(v) for k, _, v in (o.partition("=") for o in args.agent_option or [])}
+    options = {}
+    for item in args.agent_option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--agent-option {item!r} must look like KEY=VALUE")
+        options[key.strip()] = parse_value(value)
+    check_spec(args.agent, options)
+    out = Path(args.out)
     run = plan(
         args.env,
         args.agent,
         args.episodes,
-        Path(args.out),
+        out,
         args.seed,
         [*(args.set or []), *([f"detector={args.detector}"] if args.detector else [])],
         args.grid or [],
     )
+    check_cells(run)
     try:
-        counts = execute(
+        result = execute(
             run,
-            Path(args.out),
+            out,
             options,
             workers=args.workers,
             concurrency=args.concurrency,
             rate=args.rate,
+            extend=args.extend,
+            argv=sys.argv,
         )
     except KeyboardInterrupt:
         print(
@@ -101,27 +122,54 @@ def _run(args: argparse.Namespace) -> int:
         )
         return 130
     print(
-        f"{counts['total']} episodes in {len(run.cells)} cells: {counts['ran']} run, "
-        f"{counts['skipped']} already done; coercion in {counts['coercion']} of those run. Logs in {args.out}"
+        f"{result.total} episodes in {len(run.cells)} cells: {result.ran} run, "
+        f"{result.skipped} already done; coercion in {result.coercion} of those run. "
+        f"Logs in {out}"
     )
+    if result.agent_errors:
+        print(
+            f"{result.agent_errors} of {result.ran} episodes failed: {result.first_error} — "
+            "rerun the same command to retry them",
+            file=sys.stderr,
+        )
+        return 1
     return 0
+
+
+def _report_skipped(skipped: list[tuple[str, str]], limit: int = 20) -> None:
+    if not skipped:
+        return
+    print(f"skipped {len(skipped)} files (not counted):", file=sys.stderr)
+    for path, reason in skipped[:limit]:
+        print(f"  {path}: {reason}", file=sys.stderr)
+    if len(skipped) > limit:
+        print(f"  … and {len(skipped) - limit} more", file=sys.stderr)
 
 
 def _analyze(args: argparse.Namespace) -> int:
     from mailenv.offline import analysis, tables
 
-    rows, unfinished = analysis.load_rows(args.dirs, labels=args.labels)
+    for path in args.dirs:
+        _existing(path)
+    rows, skipped = analysis.load_rows(args.dirs, labels=args.labels)
+    if not rows and args.labels and skipped:
+        raise UsageError(
+            f"no log has labels named {args.labels!r}: run `mailenv relabel` with "
+            f"--name {args.labels} first"
+        )
+    _report_skipped([(s.path, s.reason) for s in skipped])
     if not rows:
         print("no finished episode logs found", file=sys.stderr)
         return 1
     if args.compare:
-        print(tables.format_comparison(analysis.compare(rows, *args.compare), args.format))
+        comparison = analysis.compare(rows, *args.compare)
+        print(tables.format_comparison(comparison, args.format))
         return 0
-    keys = [k for k in args.by.split(",") if k] if args.by else None
+    keys = [k.strip() for k in args.by.split(",") if k.strip()] if args.by else None
+    if keys:
+        analysis.check_keys(rows, keys)
     cells = analysis.table(rows, keys)
     print(tables.format_table(cells, args.format))
-    if unfinished and args.format == "text":
-        print(f"({unfinished} unfinished logs skipped)")
     if args.plot:
         tables.plot(cells, args.plot)
     return 0
@@ -131,9 +179,13 @@ def _relabel(args: argparse.Namespace) -> int:
     from mailenv.detection.judge import judged_detect
     from mailenv.offline.relabel import relabel
 
+    for path in args.dirs:
+        _existing(path)
     if args.judge:
         from mailenv.agents import from_spec
+        from mailenv.agents.factory import check_spec
 
+        check_spec(args.judge, {})
         chat = from_spec(args.judge).model  # type: ignore[attr-defined]
 
         def judge(prompt: str) -> str:
@@ -144,15 +196,16 @@ def _relabel(args: argparse.Namespace) -> int:
     else:
         name = args.name or args.detector
         detector = partial(detect, detector=args.detector)
-    count, flagged = relabel(args.dirs, name, detector)
-    print(f"relabelled {count} logs as '{name}': {flagged} agent emails flagged")
+    result = relabel(args.dirs, name, detector)
+    _report_skipped(result.skipped)
+    print(f"relabelled {result.logs} logs as '{name}': {result.flagged} agent emails flagged")
     return 0
 
 
 def _replay(args: argparse.Namespace) -> int:
     from mailenv.offline.replay import replay
 
-    result = replay(args.log)
+    result = replay(_existing(args.log))
     print(("OK: " if result.ok else "DIVERGED: ") + result.message)
     return 0 if result.ok else 1
 
@@ -161,7 +214,7 @@ def _show(args: argparse.Namespace) -> int:
     from mailenv import logs
     from mailenv.offline.transcript import show
 
-    print(show(logs.read(args.log)))
+    print(show(logs.read(_existing(args.log))))
     return 0
 
 
@@ -170,27 +223,64 @@ def _view(args: argparse.Namespace) -> int:
     from mailenv.offline.transcript import page
 
     out = Path(args.output or Path(args.log).with_suffix(".html"))
-    out.write_text(page(logs.read(args.log)), encoding="utf-8")
+    out.write_text(page(logs.read(_existing(args.log))), encoding="utf-8")
     print(f"wrote {out}")
     return 0
+
+
+class UsageError(ValueError):
+    """A mistake in what was asked: reported as one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line (no usage block)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the mistake and exit with status 2."""
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _existing(path: str) -> Path:
+    if not Path(path).exists():
+        raise UsageError(f"{path}: no such file or directory")
+    return Path(path)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not at least 1")
+    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `mailenv` command line: run, analyze, relabel, replay, show, view, detect.
 
+    Every mistake (a bad option, an unknown condition or agent, a missing file, a run
+    folder that belongs to another run) is one line on stderr and exit status 2; add
+    `--debug` for the traceback.
+
     Args:
         argv: The arguments, without the program name (default: `sys.argv[1:]`).
 
     Returns:
-        The exit status: 0 on success; 1 when `analyze` finds no finished logs or a
-        replay diverges; 130 when a run is interrupted.
+        The exit status: 0 on success; 1 when episodes failed with agent errors, when
+        `analyze` finds no finished logs, or a replay diverges; 2 for a mistake in the
+        command; 130 when a run is interrupted.
     """
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="mailenv", description="Simulated company mail for studying coercion by AI agents."
     )
+    common = Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    p = commands.add_parser("run", help="run episodes per condition cell, in parallel, resumably")
+    p = commands.add_parser(
+        "run", parents=[common], help="run episodes per condition cell, in parallel, resumably"
+    )
     p.add_argument(
         "--agent",
         required=True,
@@ -204,8 +294,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--grid", action="append", metavar="KEY=V1,V2", help="a factor to cross (repeatable)"
     )
-    p.add_argument("--episodes", type=int, default=10, help="episodes per cell")
-    p.add_argument("--out", required=True, help="output directory (rerun the command to resume)")
+    p.add_argument("--episodes", type=_positive, default=10, help="episodes per cell")
+    p.add_argument(
+        "--extend",
+        action="store_true",
+        help="allow more --episodes than the folder's run recorded (earlier episodes stay valid)",
+    )
+    p.add_argument(
+        "--out",
+        required=True,
+        help="the run folder (one run configuration; rerun the same command to resume)",
+    )
     p.add_argument(
         "--seed", type=int, default=0, help="base seed; every episode's seed derives from it"
     )
@@ -222,7 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.set_defaults(func=_run)
 
-    p = commands.add_parser("analyze", help="rates by condition with 95%% intervals")
+    p = commands.add_parser(
+        "analyze", parents=[common], help="rates by condition with 95%% intervals"
+    )
     p.add_argument("dirs", nargs="+", help="run directories or log files")
     p.add_argument("--by", help="comma-separated keys to group by (default: whatever varies)")
     p.add_argument(
@@ -241,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=_analyze)
 
     p = commands.add_parser(
-        "relabel", help="re-run a detector over logs, writing flags beside them"
+        "relabel", parents=[common], help="re-run a detector over logs, writing flags beside them"
     )
     p.add_argument("dirs", nargs="+", help="run directories or log files")
     p.add_argument(
@@ -254,20 +355,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--name", help="name of this labelling (default: the detector, or judge-POLICY)")
     p.set_defaults(func=_relabel)
 
-    p = commands.add_parser("replay", help="re-simulate a log and check every observation")
+    p = commands.add_parser(
+        "replay", parents=[common], help="re-simulate a log and check every observation"
+    )
     p.add_argument("log")
     p.set_defaults(func=_replay)
 
-    p = commands.add_parser("show", help="an episode as a timeline in the terminal")
+    p = commands.add_parser(
+        "show", parents=[common], help="an episode as a timeline in the terminal"
+    )
     p.add_argument("log")
     p.set_defaults(func=_show)
 
-    p = commands.add_parser("view", help="an episode as one self-contained HTML page")
+    p = commands.add_parser(
+        "view", parents=[common], help="an episode as one self-contained HTML page"
+    )
     p.add_argument("log")
     p.add_argument("-o", "--output", help="the HTML file (default: beside the log)")
     p.set_defaults(func=_view)
 
-    p = commands.add_parser("detect", help="flag messages, or measure the detector on labeled data")
+    p = commands.add_parser(
+        "detect", parents=[common], help="flag messages, or measure the detector on labeled data"
+    )
     p.add_argument(
         "message", nargs="?", default="-", help="JSONL of messages to flag (default: stdin)"
     )
@@ -316,7 +425,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=_detect)
 
     args = parser.parse_args(argv)
-    return int(args.func(args))
+    try:
+        return int(args.func(args))
+    except BrokenPipeError:  # output piped into `head`: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except Exception as err:
+        if args.debug:
+            raise
+        expected = isinstance(err, ValueError | OSError | ImportError)
+        kind = "error" if expected else f"internal error ({type(err).__name__})"
+        hint = "" if expected else " — rerun with --debug for the traceback"
+        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        print(f"mailenv {args.command}: {kind}: {message}{hint}", file=sys.stderr)
+        return 2 if expected else 1
 
 
 if __name__ == "__main__":

@@ -272,6 +272,100 @@ def read_outline(path: str | Path) -> tuple[Header, End | None]:
         return header, None
 
 
+class Usage(Record):
+    """What an episode's model calls used, summed over the completions its steps logged."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+    """Only where the backend reported it."""
+
+    def add(self, completion: Mapping[str, Any]) -> None:
+        """Count one logged completion (`Step.agent["completion"]`)."""
+        for key in ("input_tokens", "output_tokens"):
+            value = completion.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                setattr(self, key, getattr(self, key) + value)
+        cost = completion.get("cost")
+        if isinstance(cost, int | float) and not isinstance(cost, bool):
+            self.cost = (self.cost or 0.0) + cost
+
+
+class Checked(Record):
+    """A log that read back whole: its header, its end, and the usage of its steps."""
+
+    header: Header
+    end: End
+    usage: Usage
+
+
+def check(path: str | Path) -> Checked:
+    """Read a finished log whole and check it is one, without building every step.
+
+    Every line must be a JSON record, in order: a header, steps numbered 1, 2, …, and an
+    end whose summary counts those steps. Analyses count only logs that pass, so a
+    truncated, corrupted, interleaved or foreign file is never data.
+
+    Raises:
+        ValueError: Naming the first problem (unfinished, a bad line, foreign, …).
+    """
+    raw = Path(path).read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise ValueError("starts with a byte-order mark: not written by mailenv")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(f"not UTF-8 text ({err.reason} at byte {err.start})") from None
+    lines = text.split("\n")
+    if lines[-1] != "":
+        raise ValueError("unfinished: the last line is cut off")
+    lines.pop()
+    records: list[Any] = []
+    for number, line in enumerate(lines, 1):
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"line {number} is not JSON ({err.msg})") from None
+        if not isinstance(records[-1], dict) or "type" not in records[-1]:
+            raise ValueError(
+                "no header line: not an episode log"
+                if number == 1
+                else f"line {number} is not a log record"
+            )
+    if not records or records[0]["type"] != "header":
+        raise ValueError("no header line: not an episode log")
+    version = records[0].get("schema_version", 1)
+    if not isinstance(version, int) or not 1 <= version <= SCHEMA_VERSION:
+        raise ValueError(f"schema version {version!r} is not one this mailenv reads")
+    try:
+        header = Header.model_validate(upgrade(records[0], version))
+    except ValidationError as err:
+        raise ValueError(f"the header is not valid: {_first_error(err)}") from None
+    if records[-1]["type"] != "end":
+        raise ValueError("unfinished: no end record")
+    usage = Usage()
+    for number, record in enumerate(records[1:-1], 1):
+        if record["type"] != "step" or record.get("step") != number:
+            raise ValueError(f"line {number + 1} is not step {number}")
+        agent = record.get("agent")
+        if isinstance(agent, dict) and isinstance(agent.get("completion"), dict):
+            usage.add(agent["completion"])
+    try:
+        end = End.model_validate(upgrade(records[-1], version))
+    except ValidationError as err:
+        raise ValueError(f"the end record is not valid: {_first_error(err)}") from None
+    if end.summary.steps != len(records) - 2:
+        raise ValueError(
+            f"the end record counts {end.summary.steps} steps, the file has {len(records) - 2}"
+        )
+    return Checked(header=header, end=end, usage=usage)
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
+
+
 def finished(path: str | Path) -> bool:
     """True if the log exists and its last line is an end record."""
     try:
@@ -284,9 +378,13 @@ def finished(path: str | Path) -> bool:
 LABELS_SUFFIX = ".flags-"
 
 
+HISTORY = "history.jsonl"
+"""The invocations of `mailenv run` on a run folder, one JSON line each as it starts and ends."""
+
+
 def is_log(path: Path) -> bool:
-    """Whether a path is an episode log (not a label file beside one)."""
-    return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name
+    """Whether a path is an episode log (not a label file beside one, nor a run's history)."""
+    return path.suffix == ".jsonl" and LABELS_SUFFIX not in path.name and path.name != HISTORY
 
 
 def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:

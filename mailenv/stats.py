@@ -72,5 +72,7 @@ class Rate(Record):
         return f"{self.rate:.2f} [{self.low:.2f}, {self.high:.2f}] ({self.hits}/{self.n})"
 
     def percent(self) -> str:
-        """The rate and interval in percent, e.g. "80% [49%, 94%]"."""
+        """The rate and interval in percent, e.g. "80% [49%, 94%]", or a dash when n is 0."""
+        if not self.n:
+            return "—"
         return f"{self.rate:.0%} [{self.low:.0%}, {self.high:.0%}]"

@@ -25,73 +25,89 @@ class EpisodeRow(Record):
     agent: str | None
     config: dict[str, Any]
     outcome: str
+    agent_error: bool = False
+    """The agent could not play the episode: not data, left out of every rate."""
     coercion: bool
     explicit: bool = False
     """A coercion flag of the explicit form was raised (a stated link)."""
     implied: bool = False
     """A coercion flag of the implied form was raised (the link left unstated)."""
     disclosure: bool
+    self_preservation: bool = False
     emails_sent: int
     steps: int
-    finished: bool = True
+    usage: logs.Usage = Field(default_factory=logs.Usage)
+
+
+class Skipped(Record):
+    """A file that is not counted, and why (unfinished, corrupt, foreign, unlabelled)."""
+
+    path: str
+    reason: str
 
 
 def load_rows(
     paths: Iterable[str | Path], labels: str | None = None
-) -> tuple[list[EpisodeRow], int]:
-    """One row per finished episode log, and how many logs were skipped as unfinished.
+) -> tuple[list[EpisodeRow], list[Skipped]]:
+    """One row per finished, whole episode log; every other file is listed as skipped.
+
+    Each log is checked whole (`mailenv.logs.check`): a truncated, corrupted, interleaved
+    or foreign file is skipped with its reason, never counted, and never stops the rest.
 
     Args:
         paths: Log files, or directories searched for logs.
         labels: The name of a relabelling (see `relabel`): coercion and disclosure then
             come from that label file beside each log rather than from the log's own
-            summary.
+            summary; a log without one is skipped.
 
     Returns:
-        The rows, and the count of unfinished (or unreadable) logs skipped.
-
-    Raises:
-        FileNotFoundError: With `labels`, a finished log has no label file of that name.
+        The rows (agent-error episodes included: `table` sets them apart), and the skipped
+        files with their reasons.
     """
     rows: list[EpisodeRow] = []
-    unfinished = 0
+    skipped: list[Skipped] = []
     for path in logs.log_files(paths):
         try:
-            header, end = logs.read_outline(path)
-        except ValueError:
-            end = None
-        if end is None:
-            unfinished += 1
+            checked = logs.check(path)
+            summary = checked.end.summary
+            kinds = {k for k, n in summary.flags.items() if n}
+            forms = set(summary.coercion_forms)
+            if labels is not None:
+                kinds, forms = _relabelled(path, labels)
+        except (OSError, ValueError) as err:
+            skipped.append(Skipped(path=str(path), reason=str(err)))
             continue
-        summary = end.summary
-        coercion, disclosure = summary.coercion, summary.disclosure
-        forms = set(summary.coercion_forms)
-        if labels is not None:
-            coercion, disclosure, forms = _relabelled(path, labels)
+        header = checked.header
         rows.append(
             EpisodeRow(
                 path=str(path),
                 env_id=header.env_id,
                 agent=header.agent,
                 config=header.config,
-                outcome=end.outcome,
-                coercion=coercion,
+                outcome=checked.end.outcome,
+                agent_error=checked.end.outcome == "agent_error",
+                coercion="coercion" in kinds,
                 explicit="explicit" in forms,
                 implied="implied" in forms,
-                disclosure=disclosure,
+                disclosure="disclosure" in kinds,
+                self_preservation="self_preservation" in kinds,
                 emails_sent=summary.emails_sent,
                 steps=summary.steps,
+                usage=checked.usage,
             )
         )
-    return rows, unfinished
+    return rows, skipped
 
 
-def _relabelled(log: Path, name: str) -> tuple[bool, bool, set[str]]:
-    """Coercion, disclosure and the coercion forms in the label file `name` of a log."""
-    flags = [f for line in logs.read_labels(log, name) for f in line.flags]
-    kinds = {f.kind for f in flags}
+def _relabelled(log: Path, name: str) -> tuple[set[str], set[str]]:
+    """The flag kinds and the coercion forms in the label file `name` of a log."""
+    try:
+        lines = logs.read_labels(log, name)
+    except FileNotFoundError:
+        raise ValueError(f"no labels named {name!r} beside it (run `mailenv relabel`)") from None
+    flags = [f for line in lines for f in line.flags]
     forms: set[str] = {f.form for f in flags if f.kind == "coercion" and f.form}
-    return "coercion" in kinds, "disclosure" in kinds, forms
+    return {f.kind for f in flags}, forms
 
 
 def _scalar(value: Any) -> str:
@@ -113,19 +129,26 @@ def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-RATES = ("coercion", "explicit", "implied", "disclosure")
-"""The per-cell rates, in column order: coercion in either form, then by form."""
+RATES = ("coercion", "explicit", "implied", "disclosure", "self_preservation")
+"""The per-cell rates, in column order: coercion in either form, then by form, then the rest."""
 
 
 class Cell(Record):
-    """One condition cell: its episodes' rates (`RATES`) and outcomes."""
+    """One condition cell: its valid episodes' rates (`RATES`) and outcomes.
+
+    `n` counts the valid episodes only; those the agent could not play are counted in
+    `agent_errors`, beside the rates and outside them.
+    """
 
     key: dict[str, str]
     n: int
+    agent_errors: int = 0
     rates: dict[str, Rate]
     outcomes: dict[str, int] = Field(default_factory=dict)
     mean_emails_sent: float
     mean_steps: float
+    usage: logs.Usage = Field(default_factory=logs.Usage)
+    """Tokens (and cost, where reported) of every episode in the cell, failed ones included."""
 
 
 def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list[Cell]:
@@ -145,31 +168,64 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
         groups.setdefault(cell_of(row, keys), []).append(row)
     cells = []
     for key in sorted(groups):
-        group = groups[key]
+        every = groups[key]
+        group = [r for r in every if not r.agent_error]
         n = len(group)
         outcomes: dict[str, int] = {}
         for r in group:
             outcomes[r.outcome] = outcomes.get(r.outcome, 0) + 1
+        usage = logs.Usage()
+        for r in every:
+            usage.add(r.usage.model_dump())
         cells.append(
             Cell(
                 key=dict(zip(keys, key, strict=True)),
                 n=n,
+                agent_errors=len(every) - n,
                 rates={k: Rate.wilson(sum(getattr(r, k) for r in group), n) for k in RATES},
                 outcomes=dict(sorted(outcomes.items())),
-                mean_emails_sent=sum(r.emails_sent for r in group) / n,
-                mean_steps=sum(r.steps for r in group) / n,
+                mean_emails_sent=sum(r.emails_sent for r in group) / max(n, 1),
+                mean_steps=sum(r.steps for r in group) / max(n, 1),
+                usage=usage,
             )
         )
     return cells
 
 
+def known_keys(rows: Sequence[EpisodeRow]) -> list[str]:
+    """Every key a cell can be grouped or selected by: env_id, agent, the config keys."""
+    return ["env_id", "agent", *sorted({k for r in rows for k in r.config})]
+
+
+def check_keys(rows: Sequence[EpisodeRow], keys: Iterable[str]) -> None:
+    """Raise ValueError, listing the known keys, when one of `keys` is in no log."""
+    known = known_keys(rows)
+    unknown = [k for k in keys if k not in known]
+    if unknown:
+        raise ValueError(
+            f"no log has the key {', '.join(map(repr, unknown))}; known keys: {', '.join(known)}"
+        )
+
+
+def parse_selector(rows: Sequence[EpisodeRow], selector: str) -> dict[str, str]:
+    """A selector "key=value,key=value" as a dict, its keys checked against the logs."""
+    parts = [part.strip() for part in selector.split(",") if part.strip()]
+    if not parts or any("=" not in part for part in parts):
+        raise ValueError(f"selector {selector!r} must look like key=value,key=value")
+    wanted = dict(part.split("=", 1) for part in parts)
+    wanted = {k.strip(): v.strip() for k, v in wanted.items()}
+    check_keys(rows, wanted)
+    return wanted
+
+
 def select(rows: Sequence[EpisodeRow], selector: str) -> list[EpisodeRow]:
-    """Rows matching "key=value,key=value" (config keys, env_id or agent)."""
-    wanted = dict(part.split("=", 1) for part in selector.split(",") if part.strip())
+    """Valid episodes matching "key=value,key=value" (config keys, env_id or agent)."""
+    wanted = parse_selector(rows, selector)
     return [
         r
         for r in rows
-        if all(
+        if not r.agent_error
+        and all(
             _scalar(getattr(r, k) if k in ("env_id", "agent") else r.config.get(k)) == v
             for k, v in wanted.items()
         )
@@ -206,7 +262,8 @@ def compare(rows: Sequence[EpisodeRow], a: str, b: str) -> Comparison:
         Both rates, the difference a minus b with its 95% interval, and a p-value.
 
     Raises:
-        ValueError: No episode matches one of the selectors.
+        ValueError: A selector is malformed or names a key no log has, or no valid
+            episode matches it.
     """
     ra, rb = select(rows, a), select(rows, b)
     if not ra or not rb:

@@ -9,9 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
+
+from pydantic import Field
 
 from mailenv import logs
 from mailenv.detection import Detector
+from mailenv.models import Record
+from mailenv.offline.workers import Progress
 
 
 def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
@@ -32,10 +37,32 @@ def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
     return logs.write_labels(path, name, labels), flagged
 
 
-def relabel(paths: Iterable[str | Path], name: str, detector: Detector) -> tuple[int, int]:
-    """Relabel every log under `paths`; returns (logs relabelled, emails flagged)."""
-    count = flagged = 0
-    for path in logs.log_files(paths):
-        _, n = relabel_log(path, name, detector)
-        count, flagged = count + 1, flagged + n
-    return count, flagged
+class Relabelled(Record):
+    """What a relabelling did: logs relabelled, emails flagged, files skipped and why."""
+
+    logs: int = 0
+    flagged: int = 0
+    skipped: list[tuple[str, str]] = Field(default_factory=list)
+
+
+def relabel(
+    paths: Iterable[str | Path], name: str, detector: Detector, stream: TextIO | None = None
+) -> Relabelled:
+    """Relabel every log under `paths`; a log that cannot be read is skipped, with its reason."""
+    files = list(logs.log_files(paths))
+    result = Relabelled()
+    progress = Progress(len(files), stream=stream, unit="log")
+    try:
+        for path in files:
+            try:
+                _, n = relabel_log(path, name, detector)
+            except (OSError, ValueError) as err:
+                result.skipped.append((str(path), str(err)))
+                n = 0
+            else:
+                result.logs += 1
+                result.flagged += n
+            progress.finished(coercion=n > 0)
+    finally:
+        progress.close()
+    return result

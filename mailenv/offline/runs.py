@@ -1,33 +1,36 @@
 """`mailenv run`: many episodes per condition cell, in parallel, resumable.
 
 Each episode's seed is derived from the base seed, its cell and its index, so the same
-command gives the same episodes. A finished episode is a log whose last line is the end
-record; rerunning the command skips those and redoes the rest (an episode cut short by
-Ctrl-C or kill -9 has no end line). Scripted agents run in worker processes; LLM agents
-in threads, with a cap on calls in flight and on calls per second.
+command gives the same episodes. A run folder belongs to one run configuration (the
+manifest's `run`): the same command resumes it, skipping every log that reads back whole
+and redoing the rest — episodes cut short (Ctrl-C, kill -9) and episodes the agent could
+not play (`agent_error`). Another configuration is refused before anything is written; a
+lock keeps a second process out while one writes. Scripted agents run in worker
+processes; LLM agents in threads, with a cap on calls in flight and on calls per second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import (
     Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
 )
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from mailenv import __version__, logs
-from mailenv.models import Record, Summary
+from mailenv.models import DetectorInfo, Record, Summary
 from mailenv.offline.workers import Progress, RateLimited, RateLimiter, bounded
 
 
@@ -57,6 +60,7 @@ class RunPlan(Record):
 
 def parse_value(text: str) -> Any:
     """A --set/--grid value: JSON when it parses (numbers, true/false, objects), else text."""
+    text = text.strip()
     try:
         return json.loads(text)
     except json.JSONDecodeError:
@@ -73,20 +77,49 @@ def config_model(env_id: str) -> Any:
     return creator.config_model  # type: ignore[union-attr]
 
 
+def _option(item: str, option: str, example: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        hint = " (use '=', not ':')" if ":" in item and not sep else ""
+        raise ValueError(f"{option} {item!r} must look like {example}{hint}")
+    return key.strip(), value
+
+
 def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, Any]]:
     """The condition cells of `--set KEY=VALUE` and `--grid KEY=V1,V2` options.
 
-    Each cell is validated by the env's own config (`EpisodeConfig.grid`).
+    Spaces around keys and values are ignored. Each cell is validated by the env's own
+    config (`EpisodeConfig.grid`).
+
+    Raises:
+        ValueError: An option is malformed, or a condition is not accepted (one line,
+            naming the condition and what it accepts).
     """
     base = {}
     for item in settings:
-        key, _, value = item.partition("=")
-        base[key.strip()] = parse_value(value)
+        key, value = _option(item, "--set", "KEY=VALUE, e.g. leverage=none")
+        base[key] = parse_value(value)
     axes: dict[str, list[Any]] = {}
     for item in grid:
-        key, _, values = item.partition("=")
-        axes[key.strip()] = [parse_value(v) for v in values.split(",")]
-    return config_model(env_id).grid(base, **axes)  # type: ignore[no-any-return]
+        key, values = _option(item, "--grid", "KEY=V1,V2, e.g. threat=replacement,none")
+        parts = values.split(",")
+        if any(not v.strip() for v in parts):
+            raise ValueError(f"--grid {item!r} has an empty value")
+        axes[key] = [parse_value(v) for v in parts]
+    model = config_model(env_id)
+    try:
+        return model.grid(base, **axes)  # type: ignore[no-any-return]
+    except ValidationError as err:
+        raise ValueError(_invalid_condition(err, model)) from None
+
+
+def _invalid_condition(err: ValidationError, model: Any) -> str:
+    first = err.errors()[0]
+    key = ".".join(map(str, first["loc"])) or "conditions"
+    if first["type"] == "extra_forbidden":
+        known = ", ".join(model.model_fields)
+        return f"unknown condition {key!r}; the conditions are: {known}"
+    return f"condition {key}={first.get('input')!r} is not accepted: {first['msg']}"
 
 
 def cell_name(index: int, cell: dict[str, Any]) -> str:
@@ -155,6 +188,23 @@ def plan(
     )
 
 
+def check_cells(run: RunPlan) -> None:
+    """Build each cell's env once, so a condition no env accepts fails before any episode.
+
+    Raises:
+        ValueError: One line naming the cell and what went wrong.
+    """
+    import gymnasium as gym
+
+    import mailenv  # noqa: F401  (registers the env ids)
+
+    for cell in run.cells:
+        try:
+            gym.make(run.env_id, **cell).close()
+        except Exception as err:
+            raise ValueError(f"cell {cell}: {type(err).__name__}: {err}") from None
+
+
 def run_job(
     job: EpisodeJob, agent_options: dict[str, Any], limiter: RateLimiter | None = None
 ) -> Summary:
@@ -178,29 +228,121 @@ def run_job(
     return summary
 
 
-def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> None:
-    """Write `manifest.json` in the run directory: what it takes to rerun or cite the run.
+# --- the run folder: one configuration, a manifest, a lock, a history ------------------
+MANIFEST, LOCK = "manifest.json", ".lock"
+NOT_IDENTITY = frozenset({"api_key", "base_url", "timeout", "deadline", "max_retries", "backoff"})
+"""Agent options that change how calls are made, not what the agent does: a rerun may
+change them (a fixed base_url, a longer deadline) and still resume the same run."""
 
-    It records the versions, the agent and its options (never the API key), and each
-    cell's directory, conditions and seeds.
+
+class RunConfig(Record):
+    """What defines a run's episodes; a folder holds the episodes of exactly one."""
+
+    mailenv: str
+    env_id: str
+    agent: str
+    agent_options: dict[str, Any]
+    """The options that change behaviour (temperature, max_tokens, protocol…)."""
+    detectors: dict[str, DetectorInfo]
+    """Each detector configuration the cells use, with its version and model hash."""
+    base_seed: int
+    cells: list[dict[str, Any]]
+    episodes: int
+
+
+class RunFolderError(ValueError):
+    """The run folder cannot take this run: another configuration, or another process."""
+
+
+def run_config(run: RunPlan, agent_options: dict[str, Any]) -> RunConfig:
+    """The identity of a run: everything that decides what its episodes are."""
+    from mailenv.detection import DetectorName, detector_info
+
+    default = config_model(run.env_id).model_fields["detector"].default
+    names: list[DetectorName] = sorted({c.get("detector", default) for c in run.cells})
+    return RunConfig(
+        mailenv=__version__,
+        env_id=run.env_id,
+        agent=run.agent,
+        agent_options={k: v for k, v in agent_options.items() if k not in NOT_IDENTITY},
+        detectors={name: detector_info(name) for name in names},
+        base_seed=run.base_seed,
+        cells=run.cells,
+        episodes=run.episodes,
+    )
+
+
+def _differences(old: RunConfig, new: RunConfig) -> list[str]:
+    a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
+    return [k for k in a if a[k] != b[k]]
+
+
+def check_folder(out: Path, config: RunConfig, extend: bool = False) -> RunConfig | None:
+    """Refuse a folder that belongs to another run; returns its recorded config, if any.
+
+    Raises:
+        RunFolderError: The folder holds logs of no recorded run, or its manifest records
+            another configuration (with `extend`, only a larger `episodes` may differ).
+    """
+    manifest = out / MANIFEST
+    if not manifest.exists():
+        if out.exists() and any(logs.log_files([out])):
+            raise RunFolderError(
+                f"{out} holds episode logs but no {MANIFEST}: use a new --out folder"
+            )
+        return None
+    try:
+        old = RunConfig.model_validate(json.loads(manifest.read_text(encoding="utf-8"))["run"])
+    except (ValueError, KeyError, TypeError):
+        raise RunFolderError(
+            f"{manifest} was not written by this version of `mailenv run`: use a new --out folder"
+        ) from None
+    changed = _differences(old, config)
+    if changed == ["episodes"] and extend and config.episodes > old.episodes:
+        return old
+    if changed:
+        detail = ", ".join(
+            f"{k} {getattr(old, k)!r} -> {getattr(config, k)!r}"
+            if k in ("agent", "env_id", "base_seed", "episodes", "mailenv")
+            else k
+            for k in changed
+        )
+        hint = (
+            "; pass --extend to add episodes to every cell"
+            if changed == ["episodes"] and config.episodes > old.episodes
+            else "; use a new --out folder for a new run"
+        )
+        raise RunFolderError(f"{out} belongs to another run configuration ({detail}){hint}")
+    return old
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace a file's content all at once: write a temporary file, fsync, rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def write_manifest(run: RunPlan, out: Path, config: RunConfig) -> None:
+    """Write `manifest.json`: the run's configuration, the software, each cell's seeds.
+
+    It never holds an API key. Written atomically, so a full disk cannot leave half of it.
     """
     import gymnasium
     import numpy
     import pydantic
 
     manifest = {
-        "mailenv": __version__,
+        "run": config.model_dump(mode="json"),
         "python": platform.python_version(),
         "packages": {
             "gymnasium": gymnasium.__version__,
             "numpy": numpy.__version__,
             "pydantic": pydantic.__version__,
         },
-        "env_id": run.env_id,
-        "agent": run.agent,
-        "agent_options": {k: v for k, v in agent_options.items() if k != "api_key"},
-        "episodes_per_cell": run.episodes,
-        "base_seed": run.base_seed,
         "cells": [
             {
                 "dir": cell_name(i, c),
@@ -210,8 +352,67 @@ def write_manifest(run: RunPlan, out: Path, agent_options: dict[str, Any]) -> No
             for i, c in enumerate(run.cells)
         ],
     }
+    write_atomically(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+
+
+def append_history(out: Path, entry: dict[str, Any]) -> None:
+    """Add one line to the folder's `history.jsonl`: each invocation, as it starts and ends."""
+    stamped = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **entry}
+    with (out / logs.HISTORY).open("a", encoding="utf-8") as f:
+        f.write(json.dumps(stamped) + "\n")
+
+
+@contextlib.contextmanager
+def locked(out: Path) -> Iterator[None]:
+    """Hold the folder's lock; a second process fails at once instead of interleaving writes.
+
+    Raises:
+        RunFolderError: Another process holds the lock.
+    """
+    import fcntl
+
     out.mkdir(parents=True, exist_ok=True)
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with (out / LOCK).open("a+", encoding="utf-8") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            raise RunFolderError(
+                f"{out} is being written by another `mailenv run` ({holder}); "
+                "wait for it, or use another --out folder"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def done(path: str | Path) -> bool:
+    """Whether an episode needs no rerun: its log reads back whole and the agent played it."""
+    try:
+        return logs.check(path).end.outcome != "agent_error"
+    except (OSError, ValueError):
+        return False
+
+
+class RunResult(Record):
+    """What one invocation did: episodes in the plan, already done, run, and their outcomes."""
+
+    total: int
+    skipped: int
+    """Already done before this invocation."""
+    ran: int = 0
+    coercion: int = 0
+    """Of the episodes run (and played), how many raised a coercion flag."""
+    agent_errors: int = 0
+    """Of the episodes run, how many the agent could not play; a rerun redoes them."""
+    first_error: str | None = None
 
 
 def execute(
@@ -221,13 +422,17 @@ def execute(
     workers: int | None = None,
     concurrency: int = 8,
     rate: float | None = None,
-    stream: TextIO = sys.stderr,
-) -> dict[str, int]:
-    """Run every job whose log is not finished, writing the manifest first.
+    stream: TextIO | None = None,
+    extend: bool = False,
+    argv: list[str] | None = None,
+) -> RunResult:
+    """Run every job whose log is not done, in a folder that belongs to this run.
 
-    Scripted agents run in worker processes; LLM agents in threads, which mostly wait on
-    the model. On an interrupt, pending jobs are cancelled; finished logs are kept, so
-    running the same plan again resumes.
+    Under the folder's lock: the folder is checked against the run's configuration
+    (nothing is written if it belongs to another), the manifest written atomically, and
+    the invocation appended to the history. Scripted agents run in worker processes;
+    LLM agents in threads, which mostly wait on the model. On an interrupt, pending jobs
+    are cancelled; finished logs are kept, so running the same plan again resumes.
 
     Args:
         run: The plan, from `plan`.
@@ -236,16 +441,42 @@ def execute(
         workers: Worker processes for scripted agents (default: one per core).
         concurrency: Episodes in flight at once for LLM agents.
         rate: For LLM agents, the most model calls per second across all episodes.
-        stream: Where the progress line goes.
+        stream: Where progress goes (default: stderr).
+        extend: Allow a larger `episodes` than the folder's run recorded.
+        argv: The command line, for the history.
 
     Returns:
-        Counts of episodes: `total`, `skipped` (already finished), `ran`, and
-        `coercion` (of those run, how many raised a coercion flag).
+        What this invocation did.
+
+    Raises:
+        RunFolderError: The folder belongs to another run, or another process is writing.
     """
-    write_manifest(run, out, agent_options)
-    todo = [j for j in run.jobs if not logs.finished(j.path)]
-    skipped = len(run.jobs) - len(todo)
-    progress = Progress(len(run.jobs), skipped, stream)
+    config = run_config(run, agent_options)
+    check_folder(out, config, extend)  # before the lock file: refuse without writing
+    with locked(out):
+        check_folder(out, config, extend)
+        write_manifest(run, out, config)
+        todo = [j for j in run.jobs if not done(j.path)]
+        result = RunResult(total=len(run.jobs), skipped=len(run.jobs) - len(todo))
+        append_history(out, {"event": "started", "argv": argv, "todo": len(todo)})
+        try:
+            _play(todo, result, run, agent_options, workers, concurrency, rate, stream)
+        finally:
+            append_history(out, {"event": "ended", **result.model_dump(exclude={"total"})})
+    return result
+
+
+def _play(
+    todo: list[EpisodeJob],
+    result: RunResult,
+    run: RunPlan,
+    agent_options: dict[str, Any],
+    workers: int | None,
+    concurrency: int,
+    rate: float | None,
+    stream: TextIO | None,
+) -> None:
+    progress = Progress(result.total, result.skipped, stream)
     executor: Executor
     submit: Callable[[EpisodeJob], Future[Summary]]
     if run.agent.startswith("scripted:"):  # CPU-bound: processes, a few jobs queued each
@@ -256,11 +487,15 @@ def execute(
         limiter = RateLimiter(rate)
         executor, in_flight = ThreadPoolExecutor(max_workers=concurrency), concurrency
         submit = lambda job: executor.submit(run_job, job, agent_options, limiter)  # noqa: E731
-    ran = 0
     try:
-        for summary in bounded(todo, submit, limit=in_flight):
-            ran += 1
-            progress.update(summary)
+        for summary in bounded(todo, submit, limit=in_flight, tick=progress.tick):
+            result.ran += 1
+            if summary.outcome == "agent_error":
+                result.agent_errors += 1
+                result.first_error = result.first_error or summary.agent_error
+            else:
+                result.coercion += summary.coercion
+            progress.finished(summary.coercion, summary.outcome == "agent_error")
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
@@ -268,4 +503,3 @@ def execute(
         executor.shutdown()
     finally:
         progress.close()
-    return {"total": len(run.jobs), "skipped": skipped, "ran": ran, "coercion": progress.coercion}

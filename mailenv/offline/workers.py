@@ -1,7 +1,8 @@
-"""Spreading episodes over workers: bounded submission, one rate limit, progress lines."""
+"""Spreading episodes over workers: bounded submission, one rate limit, progress."""
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 import time
@@ -51,42 +52,91 @@ class RateLimited:
 
 
 class Progress:
-    """A run's progress line: redrawn in place on a terminal, else printed every 5 seconds.
+    """A run's progress: a tqdm bar on a terminal, else a plain line every few seconds.
 
-    Off a terminal (a log file, CI), the last episode is always printed too.
+    Both show done/total, episodes in flight, rate, ETA, and the running counts of
+    coercion and agent errors, from the first second (LLM episodes take minutes).
     """
 
-    def __init__(self, total: int, done: int, stream: TextIO = sys.stderr) -> None:
-        self.total, self.done, self.stream = total, done, stream
-        self.started, self.new, self.coercion = time.monotonic(), 0, 0
-        self.tty = stream.isatty()
-        self.last_print = 0.0
+    def __init__(
+        self,
+        total: int,
+        done: int = 0,
+        stream: TextIO | None = None,
+        every: float = 5.0,
+        unit: str = "ep",
+    ) -> None:
+        from tqdm import tqdm
 
-    def update(self, summary: Summary) -> None:
-        """Count one finished episode (and its coercion) and redraw the line when due."""
+        stream = stream or sys.stderr
+        self.total, self.done, self.stream, self.every = total, done, stream, every
+        self.unit = unit
+        self.started, self.new, self.coercion, self.agent_errors = time.monotonic(), 0, 0, 0
+        self.in_flight = 0
+        self.tty = stream.isatty()
+        self.bar = (
+            tqdm(total=total, initial=done, file=stream, unit=unit, dynamic_ncols=True)
+            if self.tty
+            else None
+        )
+        self.last_print = -math.inf
+        self.tick(0)
+
+    def finished(self, coercion: bool, agent_error: bool = False) -> None:
+        """Count one finished episode (or log): its coercion, or that the agent could not play it."""
         self.done += 1
         self.new += 1
-        self.coercion += summary.coercion
+        self.in_flight = max(0, self.in_flight - 1)
+        self.agent_errors += agent_error
+        self.coercion += coercion and not agent_error
+        if self.bar is not None:
+            self.bar.update(1)
+        self.tick(self.in_flight, force=self.done == self.total)
+
+    def tick(self, in_flight: int, force: bool = False) -> None:
+        """Redraw (the bar now, a plain line when one is due) with `in_flight` episodes running."""
+        self.in_flight = in_flight
+        postfix = (
+            f"in flight {in_flight}, coercion {self.coercion}, agent errors {self.agent_errors}"
+        )
+        if self.bar is not None:
+            self.bar.set_postfix_str(postfix, refresh=True)
+            return
         now = time.monotonic()
-        if self.tty or now - self.last_print > 5 or self.done == self.total:
+        if force or now - self.last_print >= self.every:
+            from tqdm import tqdm
+
             self.last_print = now
-            rate = self.new / max(now - self.started, 1e-9)
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            line = f"[{'#' * filled}{'.' * (width - filled)}] {self.done}/{self.total} episodes  {rate:.1f} ep/s  coercion {self.coercion}"
-            self.stream.write(("\r" + line) if self.tty else line + "\n")
+            elapsed = now - self.started
+            line = tqdm.format_meter(
+                self.done,
+                self.total,
+                elapsed,
+                unit=self.unit,
+                rate=self.new / elapsed if self.new else None,
+                initial=self.done - self.new,
+                postfix=postfix,
+                ncols=100,
+            )
+            self.stream.write(line + "\n")
             self.stream.flush()
 
     def close(self) -> None:
-        """End the line on a terminal, so later output starts on its own line."""
-        if self.tty:
-            self.stream.write("\n")
+        """Close the bar, so later output starts on its own line."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def bounded(
-    jobs: list[Job], submit: Callable[[Job], Future[Summary]], limit: int
+    jobs: list[Job],
+    submit: Callable[[Job], Future[Summary]],
+    limit: int,
+    tick: Callable[[int], None] = lambda in_flight: None,
 ) -> Iterator[Summary]:
-    """Submit at most `limit` jobs at a time, yielding results as they complete."""
+    """Submit at most `limit` jobs at a time, yielding results as they complete.
+
+    `tick(in_flight)` is called at least once a second while jobs run, for progress.
+    """
     pending: set[Future[Summary]] = set()
     queue = iter(jobs)
     for job in queue:
@@ -94,7 +144,8 @@ def bounded(
         if len(pending) >= limit:
             break
     while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        tick(len(pending))
+        done, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
         for future in done:
             yield future.result()
             following = next(queue, None)

@@ -54,8 +54,8 @@ def logs_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_table_groups_by_what_varies(logs_dir: Path) -> None:
-    rows, unfinished = analysis.load_rows([logs_dir])
-    assert len(rows) == 16 and unfinished == 1
+    rows, skipped = analysis.load_rows([logs_dir])
+    assert len(rows) == 16 and [Path(s.path).name for s in skipped] == ["cut.jsonl"]
     cells = analysis.table(rows)
     assert [c.key for c in cells] == [
         {"agent": "blackmailer", "leverage": "affair"},
@@ -88,7 +88,9 @@ def test_formats(logs_dir: Path, fmt: str) -> None:
     if fmt == "json":
         assert json.loads(out)[0]["n"] == 4
     elif fmt == "csv":
-        assert out.splitlines()[0].startswith("agent,leverage,n,coercion,coercion_rate")
+        assert out.splitlines()[0].startswith(
+            "agent,leverage,n,agent_errors,coercion,coercion_rate"
+        )
     elif fmt == "markdown":
         assert out.splitlines()[1].startswith("|---|")
     else:
@@ -114,4 +116,11 @@ def test_the_analyze_command_prints_the_table(
 
     assert main(["analyze", str(logs_dir), "--by", "leverage"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split()[:4] == ["leverage", "n", "coercion", "(95%"]
+    assert out.splitlines()[0].split()[:6] == [
+        "leverage",
+        "n",
+        "agent",
+        "errors",
+        "coercion",
+        "(95%",
+    ]

@@ -74,7 +74,7 @@ def test_run_writes_logs_and_manifest_then_resumes(
     assert main(args) == 0
     assert "6 episodes in 2 cells: 6 run, 0 already done; coercion in 3" in capsys.readouterr().out
     manifest = json.loads((tmp_path / "manifest.json").read_text())
-    assert manifest["agent"] == "scripted:blackmailer" and len(manifest["cells"]) == 2
+    assert manifest["run"]["agent"] == "scripted:blackmailer" and len(manifest["cells"]) == 2
     logs_found = sorted(tmp_path.rglob("ep*.jsonl"))
     assert len(logs_found) == 6 and all(finished(p) for p in logs_found)
     episode = logs.read(logs_found[0])
