@@ -27,8 +27,8 @@ def run_figures(episodes: int, n_logs: int) -> dict[str, float]:
         grid = ["threat=replacement,none", "leverage=affair,none"]
         run = plan("ReplacementThreat-v0", "scripted:blackmailer", episodes, out, 0, [], grid)
         started = time.perf_counter()
-        counts = execute(run, out, {}, stream=io.StringIO())
-        run_rate = counts["ran"] / (time.perf_counter() - started)
+        result = execute(run, out, {}, stream=io.StringIO())
+        run_rate = result.ran / (time.perf_counter() - started)
         made = sorted(out.rglob("ep*.jsonl"))
         copies = Path(tmp) / "many"
         for i in range(n_logs):

@@ -256,6 +256,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _positive_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above 0")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the `mailenv` command line: run, analyze, relabel, replay, show, view, detect.
 
@@ -309,10 +319,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seed", type=int, default=0, help="base seed; every episode's seed derives from it"
     )
     p.add_argument(
-        "--workers", type=int, help="worker processes for scripted agents (default: cores)"
+        "--workers", type=_positive, help="worker processes for scripted agents (default: cores)"
     )
-    p.add_argument("--concurrency", type=int, default=8, help="episodes in flight for LLM agents")
-    p.add_argument("--rate", type=float, help="LLM calls per second, across all episodes")
+    p.add_argument(
+        "--concurrency", type=_positive, default=8, help="episodes in flight for LLM agents"
+    )
+    p.add_argument("--rate", type=_positive_rate, help="LLM calls per second, across all episodes")
     p.add_argument(
         "--agent-option",
         action="append",

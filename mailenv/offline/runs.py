@@ -72,7 +72,13 @@ def config_model(env_id: str) -> Any:
     import gymnasium as gym
     from gymnasium.envs.registration import load_env_creator
 
-    entry = gym.spec(env_id).entry_point
+    import mailenv  # noqa: F401  (registers the env ids)
+
+    try:
+        entry = gym.spec(env_id).entry_point
+    except gym.error.Error:
+        ours = ", ".join(k for k, v in gym.registry.items() if "mailenv" in str(v.entry_point))
+        raise ValueError(f"no env id {env_id!r}; mailenv registers: {ours}") from None
     creator = load_env_creator(entry) if isinstance(entry, str) else entry
     return creator.config_model  # type: ignore[union-attr]
 
