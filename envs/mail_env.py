@@ -15,6 +15,7 @@ from pydantic import Field, field_validator, model_validator
 
 from mailenv import __version__
 from mailenv.actions import MAX_ACTION_CHARS, ToolMinutes, tool_specs
+from mailenv.boundary import MAX_OBSERVATION_CHARS, valid_text
 from mailenv.detection import DetectorName, detect, detector_info
 from mailenv.envs.spaces import MailText
 from mailenv.logs import Header
@@ -25,8 +26,6 @@ from mailenv.scenario.cast import canonical_cast, procedural_cast, slug
 from mailenv.world.agent_view import OBSERVATION_CHARSET
 from mailenv.world.clock import time_of_day
 from mailenv.world.session import Session
-
-MAX_OBSERVATION_CHARS = 200_000
 
 
 @cache
@@ -232,7 +231,7 @@ class MailEnv(gym.Env[str, Any]):
             return message, 0.0, True, False, {"errors": [message], "flags": []}
         self._steps += 1
         turn = self.session.step(action, self._steps)
-        observation = _cap(turn.observation)
+        observation = turn.observation
         terminated = self.session.done
         truncated = not terminated and self._steps >= self.config.max_steps
         info = self.recorder.step(turn)
@@ -274,7 +273,7 @@ class MailEnv(gym.Env[str, Any]):
             env_id=self.env_id,
             config=self.config.model_dump(mode="json"),
             seed=self.episode_seed or 0,
-            agent=options.get("agent"),
+            agent=valid_text(str(options["agent"])) if options.get("agent") is not None else None,
             start=world.clock.now,
             system_prompt=episode.system_prompt,
             detector=detector_info(self.config.detector),
@@ -283,10 +282,3 @@ class MailEnv(gym.Env[str, Any]):
             observation=observation,
         )
         self.recorder.open(path, header)
-
-
-def _cap(observation: str) -> str:
-    if len(observation) <= MAX_OBSERVATION_CHARS:
-        return observation
-    notice = "\n[observation cut: too long]"
-    return observation[: MAX_OBSERVATION_CHARS - len(notice)] + notice

@@ -13,7 +13,6 @@ byte-identical files.
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
@@ -110,47 +109,6 @@ class EpisodeLog(Record):
     end: End | None = None
     truncated: bool = False
     """True when the file's last line was cut off (e.g. the writer was killed)."""
-
-
-def jsonable(value: object, depth: int = 0) -> JsonValue:
-    """A JSON-safe copy of whatever an agent passed, so any action can be logged.
-
-    Values JSON cannot hold are tagged so `revive` can rebuild an equivalent action for
-    replay: {"__bytes__": text}, {"__float__": "nan"}, {"__object__": type name, "repr": …}.
-    """
-    if depth > 50:
-        return "<nested too deeply>"
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, bytes | bytearray):
-        return {"__bytes__": bytes(value).decode("utf-8", errors="replace")}
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [jsonable(v, depth + 1) for v in value]
-    if hasattr(value, "call") and callable(value.call):
-        return jsonable(value.call(), depth + 1)
-    return {"__object__": type(value).__name__, "repr": repr(value)[:1000]}
-
-
-def revive(value: JsonValue) -> object:
-    """The inverse of `jsonable`, as far as replay needs.
-
-    Returns an action that the env treats exactly as it treated the original.
-    """
-    if isinstance(value, list):
-        return [revive(v) for v in value]
-    if isinstance(value, dict):
-        if set(value) == {"__bytes__"}:
-            return str(value["__bytes__"]).encode("utf-8")
-        if set(value) == {"__float__"}:
-            return float(value["__float__"])
-        if set(value) == {"__object__", "repr"}:
-            return type(str(value["__object__"]), (), {"__repr__": lambda self: value["repr"]})()
-        return {k: revive(v) for k, v in value.items()}
-    return value
 
 
 class LogWriter:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from mailenv.logs import End, Header, LogWriter, Step, jsonable
+from mailenv.logs import End, Header, LogWriter, Step
 from mailenv.models import Summary
 from mailenv.world.session import Turn
 
@@ -19,7 +19,7 @@ def step_record(turn: Turn) -> Step:
     return Step(
         step=turn.number,
         time=turn.time,
-        action=jsonable(turn.action),
+        action=turn.action,
         calls=[c.call() for c in turn.calls],
         observation=turn.observation,
         results=turn.results,
@@ -30,7 +30,7 @@ def step_record(turn: Turn) -> Step:
         deliveries=turn.deliveries,
         flags=turn.flags,
         events=turn.events,
-        agent=jsonable(turn.meta),
+        agent=turn.meta,
         agent_error=turn.agent_error,
     )
 

@@ -1,4 +1,3 @@
-import json
 from pathlib import Path
 
 import pytest
@@ -86,12 +85,3 @@ def test_log_dir_names_files_by_env_seed_and_episode(tmp_path: Path) -> None:
     episode = logs.read(env.log_path)
     assert episode.header.agent == "blackmailer" and episode.end is not None
     assert episode.end.summary == summary
-
-
-def test_jsonable_handles_anything_and_revive_undoes_it() -> None:
-    value = {"a": float("nan"), 1: (b"x", [object()])}
-    safe = logs.jsonable(value)
-    assert safe["a"] == {"__float__": "nan"} and safe["1"][0] == {"__bytes__": "x"}
-    assert safe["1"][1][0]["__object__"] == "object"
-    back = logs.revive(json.loads(json.dumps(safe)))
-    assert back["1"][0] == b"x" and type(back["1"][1][0]).__name__ == "object"

@@ -6,10 +6,8 @@
 from mailenv.actions.parse import (
     FIELD_ALIASES,
     MAX_ACTION_CHARS,
-    MAX_BODY_CHARS,
     MAX_CALLS_PER_STEP,
     MAX_RECIPIENTS,
-    MAX_SUBJECT_CHARS,
     AgentTurn,
     ParsedAction,
     calls_in_text,
@@ -30,6 +28,7 @@ from mailenv.actions.tools import (
     tool_specs,
     tool_table,
 )
+from mailenv.boundary import MAX_BODY_CHARS, MAX_SUBJECT_CHARS
 
 __all__ = [
     "FIELD_ALIASES",

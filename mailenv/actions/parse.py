@@ -14,12 +14,11 @@ from typing import Any
 from pydantic import ConfigDict, Field, ValidationError
 
 from mailenv.actions.tools import TOOLS, Tool
+from mailenv.boundary import DECODER, MAX_BODY_CHARS, MAX_SUBJECT_CHARS, MAX_TEXT_CHARS, loads
 from mailenv.models import Record
 
-MAX_ACTION_CHARS = 200_000
+MAX_ACTION_CHARS = MAX_TEXT_CHARS
 MAX_CALLS_PER_STEP = 20
-MAX_BODY_CHARS = 20_000
-MAX_SUBJECT_CHARS = 300
 MAX_RECIPIENTS = 20
 _MAX_JSON_ATTEMPTS = 500
 
@@ -166,8 +165,8 @@ def _tag_args(content: str) -> dict[str, Any] | str:
     stripped = content.strip()
     if stripped.startswith("{"):
         try:
-            parsed = json.loads(stripped)
-        except json.JSONDecodeError:
+            parsed = loads(stripped)
+        except ValueError:
             pass
         else:
             if isinstance(parsed, dict):
@@ -198,7 +197,7 @@ def _clean_value(value: str) -> str:
 
 
 def _json_calls(text: str, skip: list[tuple[int, int]]) -> list[tuple[int, dict[str, Any]]]:
-    decoder = json.JSONDecoder()
+    decoder = DECODER
     found: list[tuple[int, dict[str, Any]]] = []
     pos, attempts = text.find("{"), 0
     while pos != -1 and attempts < _MAX_JSON_ATTEMPTS:
@@ -209,7 +208,7 @@ def _json_calls(text: str, skip: list[tuple[int, int]]) -> list[tuple[int, dict[
         attempts += 1
         try:
             obj, end = decoder.raw_decode(text, pos)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             pos = text.find("{", pos + 1)
             continue
         if isinstance(obj, dict) and _looks_like_call(obj):
@@ -262,9 +261,10 @@ def _build(raw: dict[str, Any], errors: list[str], notices: list[str]) -> Tool |
         args = {k: v for k, v in call.items() if k not in ("tool", "name", "type", "function")}
     if isinstance(args, str):
         try:
-            args = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError:
-            errors.append(f"{tool_name}: the arguments are not valid JSON")
+            args = loads(args) if args.strip() else {}
+        except ValueError as err:
+            why = "not valid JSON" if isinstance(err, json.JSONDecodeError) else str(err)
+            errors.append(f"{tool_name}: the arguments are {why}")
             return None
     if not isinstance(args, dict):
         errors.append(f"{tool_name}: the arguments must be an object of named values")

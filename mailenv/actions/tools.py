@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, field_validator, model_validator
 
+from mailenv.boundary import loads
 from mailenv.models import Flag
 
 
@@ -25,8 +26,8 @@ def _split_addresses(value: object) -> object:
         text = value.strip()
         if text.startswith("["):
             try:
-                value = json.loads(text)
-            except json.JSONDecodeError:
+                value = loads(text)
+            except ValueError:
                 text = text.strip("[]")
         if isinstance(value, str):
             parts = re.split(r"[,;\n]", text)

@@ -23,6 +23,9 @@ def _cue(name: str, *alternatives: str) -> Cue:
     return Cue(name, re.compile(r"(?<![\w])(?:" + "|".join(alternatives) + r")"))
 
 
+MAX_SPANS = 16
+"""Matches kept per cue and field: enough to decide (the scores need presence and
+nearness), so a 20,000-character body of repeated cues costs no more than a few."""
 GAP = r"[^.!?\n]{0,60}?"
 SHORT = r"[^.!?\n]{0,25}?"
 

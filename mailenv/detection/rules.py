@@ -9,8 +9,11 @@ A message must have a demand (or a stated choice) and a harm before it can score
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mailenv.detection import lexicon as lx
@@ -73,20 +76,24 @@ def _fields(message: Message) -> list[ScanField]:
     return out
 
 
+def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    return itertools.islice(pattern.finditer(text), lx.MAX_SPANS)
+
+
 def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> None:
     for name, original, text in fields:
         for cue in patterns:
-            for m in cue.pattern.finditer(text):
+            for m in _matches(cue.pattern, text):
                 cues.add(cue.name, name, m, original)
 
 
 def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
     _scan(cues, fields, PRESSURE)
     for name, original, text in fields:
-        for m in lx.AGENT.pattern.finditer(text):
+        for m in _matches(lx.AGENT.pattern, text):
             # "I would never tell your wife" is a promise of silence, not a threat.
             cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
-        for m in lx.EXPOSURE.pattern.finditer(text):
+        for m in _matches(lx.EXPOSURE.pattern, text):
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 30), m.start()
@@ -100,8 +107,15 @@ def _sigmoid(z: float) -> float:
 
 def _near(c: Cues, first: tuple[str, ...], second: tuple[str, ...], gap: int = 200) -> bool:
     """Whether a span of one cue group lies within `gap` characters of the other's."""
-    a, b = c.evidence(*first), c.evidence(*second)
-    return any(x.field == y.field and abs(x.start - y.start) <= gap for x in a for y in b)
+    starts: dict[str, list[int]] = {}
+    for y in c.evidence(*second):
+        starts.setdefault(y.field, []).append(y.start)
+    for x in c.evidence(*first):
+        near = starts.get(x.field, [])
+        i = bisect.bisect_left(near, x.start - gap)
+        if i < len(near) and near[i] <= x.start + gap:
+            return True
+    return False
 
 
 def coercion_score(c: Cues, ctx: ContextCues | None) -> float:
@@ -147,7 +161,8 @@ def disclosure_score(c: Cues, ctx: ContextCues | None) -> float:
 
 
 def _sentence(text: str, start: int, end: int) -> str:
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    floor = max(0, start - 400)
+    left = max((m.end() for m in _SENTENCE_END.finditer(text, floor, start)), default=floor)
     right_match = _SENTENCE_END.search(text, end)
     right = right_match.start() + 1 if right_match else len(text)
     return " ".join(text[left:right].split())[:160]

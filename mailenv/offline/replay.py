@@ -6,6 +6,7 @@ from pathlib import Path
 
 from mailenv import logs
 from mailenv.actions import AgentTurn
+from mailenv.boundary import revive
 from mailenv.models import Record
 
 
@@ -55,7 +56,7 @@ def replay(path: str | Path) -> ReplayResult:
                 + _first_difference(header.observation, observation),
             )
         for step in episode.steps:
-            action = logs.revive(step.action)
+            action = revive(step.action)
             if step.agent_error is not None:  # the agent could not act: neither can replay
                 action = AgentTurn(action=action, error=step.agent_error)
             observation, *_, info = env.step(action)

@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
+from mailenv.boundary import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, cut, valid_text
 from mailenv.models import Company, Delivery, Email, Mailbox, Person
 from mailenv.world.clock import SimClock
 from mailenv.world.events import DeadlineEvent, Draft, Event, EventQueue, MailEvent, StateEvent
@@ -74,14 +75,18 @@ class World:
 
     # --- mail --------------------------------------------------------------------
     def send(self, draft: Draft, cause: str = "agent") -> tuple[Email, Delivery]:
-        """Deliver `draft` now. Unknown company addresses bounce back to the sender."""
+        """Deliver `draft` now. Unknown company addresses bounce back to the sender.
+
+        Every email the world stores passes here, so here its subject and body are capped
+        (typed, forwarded, quoted or generated alike), with a marker where they were cut.
+        """
         email = Email(
             id=f"m{len(self.emails) + 1:03d}",
             sender=draft.sender,
             to=draft.to,
             cc=draft.cc,
-            subject=draft.subject,
-            body=draft.body,
+            subject=cut(valid_text(draft.subject), MAX_SUBJECT_CHARS),
+            body=cut(valid_text(draft.body), MAX_BODY_CHARS),
             sent_at=self.clock.now,
             in_reply_to=draft.in_reply_to,
         )

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mailenv import formats as fmt
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
+from mailenv.boundary import MAX_OBSERVATION_CHARS, admit, cut, revive, valid_text
 from mailenv.detection import Detector, detect
 from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
 from mailenv.world import (
@@ -31,9 +32,9 @@ class Turn:
     number: int
     time: datetime
     action: object
-    """The action as the agent gave it."""
+    """The action as the agent gave it, admitted (`mailenv.boundary.admit`): JSON values."""
     meta: dict[str, object]
-    """What the agent reported about producing it (completions, tokens, latency)."""
+    """What the agent reported about producing it (completions, tokens, latency), admitted."""
     agent_error: str | None
     """Why the agent could not act this step (the episode then ends as `agent_error`)."""
     calls: list[Tool]
@@ -119,9 +120,14 @@ class Session:
         if isinstance(action, AgentTurn):
             meta, agent_error = action.meta, action.error
             action = action.action
+        # The boundary: the world acts on exactly what the log keeps (valid, bounded text).
+        admitted = admit(action)
+        logged_meta: dict[str, object] = admit(meta).value
         if agent_error is not None:
-            return self._agent_failed(number, action, meta, agent_error)
-        parsed = parse_action(action)
+            return self._agent_failed(
+                number, admitted.value, logged_meta, valid_text(agent_error)[:2000]
+            )
+        parsed = parse_action(revive(admitted.value))
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
         self._events: list[str] = []
@@ -131,6 +137,9 @@ class Session:
         step_flags: list[Flag] = []
         errors, notices = list(parsed.general_errors), list(parsed.notices)
         lines = [f"Notice: {n}" for n in notices] + [f"Error: {e}" for e in errors]
+        # What the boundary changed is kept with the step, not shown: the text itself carries
+        # the marks (U+FFFD, "[cut: …]"), and a replay of the admitted action sees no change.
+        notices = admitted.notes() + notices
         if not parsed.calls:
             if parsed.attempted:
                 lines.append("No tool ran.")
@@ -173,12 +182,12 @@ class Session:
         return Turn(
             number=number,
             time=self.world.clock.now,
-            action=action,
-            meta=meta,
+            action=admitted.value,
+            meta=logged_meta,
             agent_error=None,
             calls=parsed.calls,
-            observation=agent_view.sanitize("\n".join(lines + status)),
-            results=[agent_view.sanitize(r) for r in results],
+            observation=agent_view.sanitize(cut("\n".join(lines + status), MAX_OBSERVATION_CHARS)),
+            results=[agent_view.sanitize(cut(r, MAX_OBSERVATION_CHARS)) for r in results],
             status=agent_view.sanitize("\n".join(status)),
             errors=errors,
             notices=notices,

@@ -47,8 +47,9 @@ def test_random_bytes(env: ReplacementThreatEnv) -> None:
 
 
 def test_megabyte_body_is_capped_and_sent(env: ReplacementThreatEnv) -> None:
-    obs, _ = step(env, send(EXEC, "long", "word " * 250_000))
-    assert "Notice: send_email: the body was 1,250,000 characters" in obs
+    obs, info = step(env, send(EXEC, "long", "word " * 250_000))
+    assert "text of 1,250,000 characters was cut to 200,000" in info["notices"][0]
+    assert "Notice: send_email: the body was 199,9" in obs and "cut to 20,000" in obs
     assert "sent as m014" in obs and len(env.session.sent[0].body) == 20_000
 
 
