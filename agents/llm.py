@@ -8,7 +8,8 @@ tool results), and the model's replies as assistant messages. Two tool protocols
 - `text`: the model writes tool calls in its reply (as the system prompt explains) and
   the env parses them; for models without function calling.
 
-Every completion, its token counts and latency go into the step's log record. Transient
+Every completion, its token counts and latency go into the step's log record (a reply
+whose text is the action is logged once, as the step's action). Transient
 backend errors are retried with exponential backoff. Each model call, retries included,
 has a wall-clock deadline (a server that trickles a byte a second must not hang a run).
 When retries or the deadline run out, or the backend fails otherwise, the agent cannot
@@ -169,21 +170,23 @@ class LLMAgent:
             ]
         self.turns.append([assistant])
         self.pending = completion.tool_calls if self.protocol == "native" else []
-        meta = {
-            "backend": self.model.name,
-            "protocol": self.protocol,
-            "completion": completion.model_dump(),
-            "latency_s": round(latency, 4),
-            "attempts": attempts,
-            "dropped_turns": dropped,
-        }
         if self.protocol == "native" and completion.tool_calls:
             action: Any = [
                 {"id": c.id, "name": c.name, "arguments": c.arguments}
                 for c in completion.tool_calls
             ]
-        else:
+            logged = completion.model_dump()
+        else:  # the reply's text is the action: the log keeps it once, as the action
             action = completion.text
+            logged = completion.model_dump(exclude={"text"})
+        meta = {
+            "backend": self.model.name,
+            "protocol": self.protocol,
+            "completion": logged,
+            "latency_s": round(latency, 4),
+            "attempts": attempts,
+            "dropped_turns": dropped,
+        }
         return AgentTurn(action=action, meta=meta)
 
     # --- conversation ----------------------------------------------------------------

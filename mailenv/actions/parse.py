@@ -21,6 +21,9 @@ MAX_ACTION_CHARS = MAX_TEXT_CHARS
 MAX_CALLS_PER_STEP = 20
 MAX_RECIPIENTS = 20
 _MAX_JSON_ATTEMPTS = 500
+JSON_SCAN_BUDGET = 500_000
+"""Characters the JSON decoder may read while looking for calls in one text: attempts that
+run to the end of a long text cannot add up to quadratic time."""
 
 
 FIELD_ALIASES = {
@@ -130,7 +133,7 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
                 f"{MAX_ACTION_CHARS:,} were read"
             )
             action = action[:MAX_ACTION_CHARS]
-        return calls_in_text(action)
+        return calls_in_text(action, out.notices)
     out.attempted = True
     out.general_errors.append(
         f"the action is a {type(action).__name__}; expected text, a tool-call dict, "
@@ -144,19 +147,20 @@ _TAG = re.compile(r"<tool_use:([A-Za-z_][\w-]*)>(.*?)(?:</tool_use:\1>|\Z)", re.
 _KEY = re.compile(r"^[ \t]*[\"']?([A-Za-z_]+)[\"']?[ \t]*[:=][ \t]?", re.M)
 
 
-def calls_in_text(text: str) -> list[Tool | dict[str, Any]]:
+def calls_in_text(text: str, notices: list[str] | None = None) -> list[Tool | dict[str, Any]]:
     """Tool calls written in free text, in the order they appear.
 
     Two forms are read: tag blocks `<tool_use:NAME> key: value … </tool_use:NAME>` (the
     `body` field, when present, runs to the end of the block) and JSON objects with a
-    `tool` or `name` key, bare or inside code fences or `<tool_call>` tags.
+    `tool` or `name` key, bare or inside code fences or `<tool_call>` tags. The search
+    for JSON is bounded (`JSON_SCAN_BUDGET`); when it stops early, `notices` says so.
     """
     found: list[tuple[int, dict[str, Any]]] = []
     spans: list[tuple[int, int]] = []
     for match in _TAG.finditer(text):
         spans.append(match.span())
         found.append((match.start(), {"tool": match.group(1), "args": _tag_args(match.group(2))}))
-    found.extend(_json_calls(text, spans))
+    found.extend(_json_calls(text, spans, notices if notices is not None else []))
     found.sort(key=lambda item: item[0])
     return [call for _, call in found]
 
@@ -196,21 +200,34 @@ def _clean_value(value: str) -> str:
     return value
 
 
-def _json_calls(text: str, skip: list[tuple[int, int]]) -> list[tuple[int, dict[str, Any]]]:
-    decoder = DECODER
+def _json_calls(
+    text: str, skip: list[tuple[int, int]], notices: list[str]
+) -> list[tuple[int, dict[str, Any]]]:
     found: list[tuple[int, dict[str, Any]]] = []
-    pos, attempts = text.find("{"), 0
+    pos, attempts, budget = text.find("{"), 0, JSON_SCAN_BUDGET
     while pos != -1 and attempts < _MAX_JSON_ATTEMPTS:
         inside = next((end for start, end in skip if start <= pos < end), None)
         if inside is not None:
             pos = text.find("{", inside)
             continue
+        if budget <= 0:
+            notices.append(
+                f"stopped looking for JSON tool calls at character {pos:,} of {len(text):,}: "
+                "the text before it holds too many unfinished JSON objects"
+            )
+            break
         attempts += 1
         try:
-            obj, end = decoder.raw_decode(text, pos)
-        except (ValueError, RecursionError):
+            obj, end = DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as err:
+            budget -= err.pos - pos + 1
             pos = text.find("{", pos + 1)
             continue
+        except (ValueError, RecursionError):
+            budget -= len(text) - pos  # unknown reach: count the worst
+            pos = text.find("{", pos + 1)
+            continue
+        budget -= end - pos
         if isinstance(obj, dict) and _looks_like_call(obj):
             found.append((pos, obj))
             pos = text.find("{", end)

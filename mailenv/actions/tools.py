@@ -107,6 +107,11 @@ class Tool(BaseModel):
         return {"tool": self.name, "args": self.model_dump()}
 
 
+INBOX_PAGE = 50
+"""Emails one listing shows by default: more than any registered storyline holds, so the
+first listing is the whole inbox, while a long episode's listings stay bounded."""
+
+
 class ReadInbox(Tool):
     """List the mail the agent can read."""
 
@@ -117,6 +122,12 @@ class ReadInbox(Tool):
     )
     aliases: ClassVar[tuple[str, ...]] = ("inbox",)
     unread_only: bool = Field(False, description="List only mail you have not opened yet.")
+    limit: int = Field(
+        INBOX_PAGE, ge=1, le=200, description="List at most this many emails, the newest."
+    )
+    before: str | None = Field(
+        None, description="List only mail older than this id, to page back through the inbox."
+    )
 
 
 class ReadEmail(Tool):

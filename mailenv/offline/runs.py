@@ -30,6 +30,7 @@ from typing import Any, TextIO
 from pydantic import Field, ValidationError
 
 from mailenv import __version__, logs
+from mailenv.boundary import redact
 from mailenv.models import DetectorInfo, Record, Summary
 from mailenv.offline.workers import Progress, RateLimited, RateLimiter, bounded
 
@@ -270,7 +271,11 @@ def run_config(run: RunPlan, agent_options: dict[str, Any]) -> RunConfig:
         mailenv=__version__,
         env_id=run.env_id,
         agent=run.agent,
-        agent_options={k: v for k, v in agent_options.items() if k not in NOT_IDENTITY},
+        agent_options={
+            k: redact(v) if isinstance(v, str) else v
+            for k, v in agent_options.items()
+            if k not in NOT_IDENTITY
+        },
         detectors={name: detector_info(name) for name in names},
         base_seed=run.base_seed,
         cells=run.cells,
@@ -362,7 +367,12 @@ def write_manifest(run: RunPlan, out: Path, config: RunConfig) -> None:
 
 
 def append_history(out: Path, entry: dict[str, Any]) -> None:
-    """Add one line to the folder's `history.jsonl`: each invocation, as it starts and ends."""
+    """Add one line to the folder's `history.jsonl`: each invocation, as it starts and ends.
+
+    Credentials in the command line (`api_key=…`, `https://user:pass@…`) are hidden.
+    """
+    if entry.get("argv"):
+        entry = {**entry, "argv": [redact(a) for a in entry["argv"]]}
     stamped = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **entry}
     with (out / logs.HISTORY).open("a", encoding="utf-8") as f:
         f.write(json.dumps(stamped) + "\n")

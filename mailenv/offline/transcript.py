@@ -12,6 +12,7 @@ from datetime import datetime
 
 from pydantic import Field
 
+from mailenv.boundary import printable
 from mailenv.logs import EpisodeLog
 from mailenv.models import Email, Evidence, Flag, Record
 
@@ -54,7 +55,8 @@ def _flags_text(flags: list[Flag]) -> str:
 def show(episode: EpisodeLog) -> str:
     """An episode as terminal text: one line per email, flags with their evidence, events.
 
-    It ends with the outcome, or says that the episode did not finish.
+    It ends with the outcome, or says that the episode did not finish. Whatever the log
+    holds, no escape sequence or control character reaches the terminal.
     """
     h = episode.header
     lines = [
@@ -87,7 +89,7 @@ def show(episode: EpisodeLog) -> str:
             "",
             "the episode did not finish" + (" (the log was cut off)" if episode.truncated else ""),
         ]
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)
 
 
 def highlighted(text: str, spans: list[Evidence]) -> str:

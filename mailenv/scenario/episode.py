@@ -15,6 +15,7 @@ from mailenv.scenario.schema import (
     fill,
     matches,
     placeholder_values,
+    snippet_order,
 )
 from mailenv.world.company import World
 from mailenv.world.events import DeadlineEvent, Draft, MailEvent
@@ -110,12 +111,14 @@ class Episode:
         goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
         if goal is not None:
             values |= {"goal": fill(goal.goal, values), "direction": fill(goal.direction, values)}
-        for name, variants in self.spec.snippets.items():
-            chosen = next((v.text for v in variants if self.applies(v.when)), "")
-            values[f"snippet.{name}"] = chosen
-        # Snippets may use placeholders themselves, including other snippets' values.
-        for name in self.spec.snippets:
-            values[f"snippet.{name}"] = fill(values[f"snippet.{name}"], values)
+        chosen = {
+            name: next((v.text for v in variants if self.applies(v.when)), "")
+            for name, variants in self.spec.snippets.items()
+        }
+        # Snippets may use other snippets, in any order: each is filled after those it uses
+        # (the loader has checked they form no cycle and stay within their size).
+        for name in snippet_order(self.spec):
+            values[f"snippet.{name}"] = fill(chosen[name], values)
         return values
 
     def outcome_at_deadline(self, status: str | None) -> str:

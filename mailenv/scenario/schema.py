@@ -14,8 +14,9 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from mailenv.boundary import admit, loads
 from mailenv.models import Record, Secret
 from mailenv.scenario.cast import Cast, CastSpec, RoleSpec, canonical_cast
 from mailenv.world.clock import time_of_day
@@ -23,7 +24,16 @@ from mailenv.world.npc import SENDER, NpcSpec
 
 When = dict[str, list[str]]
 _PLACEHOLDER = re.compile(r"\{([a-z][a-z0-9_]*(?:\.[a-z][a-z0-9_]*)?)\}")
-_RELATIVE = re.compile(r"^(start|deadline)([+-]\d+)$")
+_SNIPPET_USE = re.compile(r"\{snippet\.([a-z][a-z0-9_]*)\}")
+_RELATIVE = re.compile(r"^(start|deadline)([+-]\d{1,6})$")
+
+MAX_SCENARIO_BYTES = 5_000_000
+MAX_OFFSET_MINUTES = 7 * 24 * 60
+"""Storyline times relative to the start or deadline stay within a week of it."""
+MAX_SNIPPET_DEPTH = 8
+"""Snippets used inside snippets, at most this deep."""
+MAX_EXPANDED_CHARS = 50_000
+"""Any one text of a scenario with its snippets filled in, at the most."""
 
 
 def matches(when: When, conditions: dict[str, str]) -> bool:
@@ -116,7 +126,14 @@ class ScenarioSpec(Record):
         keys = {e.key for e in self.emails}
         recipients = roles | set(self.lists)
         problems: list[str] = []
+        if not 1900 <= self.date.year <= 2200:
+            problems.append(f"date {self.date} is outside the years 1900 to 2200")
         for e in self.emails:
+            m = _RELATIVE.match(e.at)
+            if m is not None and abs(int(m.group(2))) > MAX_OFFSET_MINUTES:
+                problems.append(
+                    f"email {e.key}: time {e.at!r} is more than a week from the {m.group(1)}"
+                )
             if e.sender not in roles:
                 problems.append(f"email {e.key}: unknown sender role {e.sender!r}")
             problems += [
@@ -155,6 +172,9 @@ class ScenarioSpec(Record):
                 for t in targets
                 if t != SENDER and t not in roles
             ]
+        problems += _report_loops(self.npcs)
+        sizes, snippet_problems = _snippet_sizes(self.snippets)
+        problems += snippet_problems
         known = set(placeholder_values(canonical_cast(self.roles, self.cast), self, _NOON, _NOON))
         known |= {f"snippet.{name}" for name in self.snippets}
         known |= {"goal", "direction", "subject", "sender"}
@@ -170,6 +190,12 @@ class ScenarioSpec(Record):
             for r in reactions
             for m in r.mail
         ]
+        problems += [
+            f"a text expands to over {MAX_EXPANDED_CHARS:,} characters with its snippets: "
+            f"{text[:60]!r}…"
+            for text in texts
+            if _expanded_size(text, sizes) > MAX_EXPANDED_CHARS
+        ][:1]
         unknown = {m for text in texts for m in _PLACEHOLDER.findall(text) if m not in known}
         problems += [f"unknown placeholder {{{u}}}" for u in sorted(unknown)]
         if problems:
@@ -180,12 +206,128 @@ class ScenarioSpec(Record):
 _NOON = datetime(2000, 1, 1, 12, 0)
 
 
+def _expanded_size(text: str, sizes: dict[str, int]) -> int:
+    uses = _SNIPPET_USE.findall(text)
+    return len(text) + sum(sizes.get(u, 0) - len(u) - len("{snippet.}") for u in uses)
+
+
+def _snippet_sizes(snippets: dict[str, list[PromptPart]]) -> tuple[dict[str, int], list[str]]:
+    """Each snippet's largest size once filled, and what is wrong: cycles, depth, size.
+
+    Snippets that use each other in a cycle, or that nest or grow past the bounds
+    (a "billion laughs"), are rejected here, so filling them at reset is bounded.
+    """
+    sizes: dict[str, int] = {}
+    problems: list[str] = []
+    visiting: list[str] = []
+
+    def size(name: str) -> int:
+        if name in sizes:
+            return sizes[name]
+        if name in visiting:
+            cycle = " → ".join([*visiting[visiting.index(name) :], name])
+            problems.append(f"snippets use each other in a cycle: {cycle}")
+            return 0
+        if len(visiting) >= MAX_SNIPPET_DEPTH:
+            problems.append(
+                f"snippets nest deeper than {MAX_SNIPPET_DEPTH}: {' → '.join(visiting)}"
+            )
+            return 0
+        visiting.append(name)
+        largest = 0
+        for part in snippets[name]:
+            uses = [u for u in _SNIPPET_USE.findall(part.text) if u in snippets]
+            grown = _expanded_size(part.text, {u: size(u) for u in uses})
+            largest = max(largest, grown)
+        visiting.pop()
+        sizes[name] = min(largest, MAX_EXPANDED_CHARS + 1)
+        return sizes[name]
+
+    for name in snippets:
+        size(name)
+    problems = list(dict.fromkeys(problems))
+    problems += [
+        f"snippet {name!r} expands to over {MAX_EXPANDED_CHARS:,} characters"
+        for name, n in sizes.items()
+        if n > MAX_EXPANDED_CHARS
+    ]
+    return sizes, problems
+
+
+def snippet_order(spec: ScenarioSpec) -> list[str]:
+    """The snippet names, each after the snippets it uses (the loader rejects cycles)."""
+    order: list[str] = []
+
+    def visit(name: str) -> None:
+        if name in order:
+            return
+        for part in spec.snippets[name]:
+            for used in _SNIPPET_USE.findall(part.text):
+                if used in spec.snippets and used not in order:
+                    visit(used)
+        order.append(name)
+
+    for name in spec.snippets:
+        visit(name)
+    return order
+
+
+def _report_loops(npcs: dict[str, NpcSpec]) -> list[str]:
+    """People who forward reports to each other without delay: a loop within one moment."""
+    edges = {
+        role: {t for r in spec.on.get("report", []) if r.delay == 0 for t in r.forward_to}
+        for role, spec in npcs.items()
+    }
+    for start in edges:
+        path, frontier = [start], list(edges[start])
+        seen: set[str] = set()
+        while frontier:
+            role = frontier.pop()
+            if role == start:
+                return [
+                    f"npcs: {start} forwards reports back to itself with no delay, through "
+                    f"{' → '.join(path[1:]) or 'itself'}; give one of these reactions a delay"
+                ]
+            if role in seen:
+                continue
+            seen.add(role)
+            path.append(role)
+            frontier += edges.get(role, set())
+    return []
+
+
 def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
-    """A scenario by name (a file in `mailenv/envs/scenarios/`) or by path."""
+    """A scenario by name (a file in `mailenv/envs/scenarios/`) or by path.
+
+    Raises:
+        ValueError: Naming the file and, for invalid content, the JSON path of each
+            problem: unreadable, too large, not JSON, nested too deeply, or invalid.
+    """
     path = Path(name_or_path)
     if not path.suffix:
         path = Path(str(files("mailenv.envs") / "scenarios" / f"{name_or_path}.json"))
-    return ScenarioSpec.model_validate(json.loads(path.read_text(encoding="utf-8")))
+    try:
+        if path.stat().st_size > MAX_SCENARIO_BYTES:
+            raise ValueError(f"{path}: over {MAX_SCENARIO_BYTES:,} bytes")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path}: cannot be read: {err}") from None
+    try:
+        admitted = admit(loads(text))  # valid text throughout (no lone surrogates)
+    except json.JSONDecodeError as err:
+        raise ValueError(
+            f"{path}: not valid JSON: {err.msg} (line {err.lineno}, column {err.colno})"
+        ) from None
+    except ValueError as err:
+        raise ValueError(f"{path}: {err}") from None
+    if admitted.cut or admitted.dropped:
+        raise ValueError(f"{path}: too large: {'; '.join(admitted.notes())}")
+    try:
+        return ScenarioSpec.model_validate(admitted.value)
+    except ValidationError as err:
+        shown = [f"{'.'.join(map(str, e['loc'])) or '(top)'}: {e['msg']}" for e in err.errors()[:5]]
+        more = f" (and {err.error_count() - 5} more)" if err.error_count() > 5 else ""
+        raise ValueError(f"{path}: {'; '.join(shown)}{more}") from None
 
 
 def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> datetime:

@@ -36,12 +36,26 @@ def email_id(engine: Session, text: str) -> str | None:
 
 @ReadInbox.runs
 def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
-    """List the agent's mail (all, or unread only), oldest first."""
+    """List the agent's mail (all, or unread only), oldest first, a page of the newest."""
     world = engine.world
     ids = world.visible_to(engine.ai)
     if call.unread_only:
         ids = [i for i in ids if not world.is_read(engine.ai, i)]
-    return ToolResult("\n" + agent_view.inbox(world, engine.ai, ids))
+    if call.before is not None:
+        found = email_id(engine, call.before)
+        if found is None:
+            return ToolResult.failure(
+                call.name, f"no email with id '{call.before[:40]}'; read_inbox lists the ids"
+            )
+        ids = ids[: ids.index(found)] if found in ids else [i for i in ids if i < found]
+    page = ids[-call.limit :]
+    listing = "\n" + agent_view.inbox(world, engine.ai, page)
+    if len(page) < len(ids):
+        listing += (
+            f"\n{len(ids) - len(page)} older emails are not shown: "
+            f'read_inbox(before="{page[0]}") lists them.'
+        )
+    return ToolResult(listing)
 
 
 @ReadEmail.runs

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from mailenv import formats as fmt
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
-from mailenv.boundary import MAX_OBSERVATION_CHARS, admit, cut, revive, valid_text
+from mailenv.boundary import MAX_OBSERVATION_CHARS, admit, cut, redact, revive, valid_text
 from mailenv.detection import Detector, detect
 from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
 from mailenv.world import (
@@ -51,6 +51,10 @@ class Turn:
     flags: list[Flag]
     events: list[str]
     """Non-mail events that fired (deadline, state changes), as readable lines."""
+
+
+MAX_REACTIONS_PER_STEP = 100
+"""Emails people react to in one step; see `Session._react`."""
 
 
 class Session:
@@ -125,11 +129,12 @@ class Session:
         logged_meta: dict[str, object] = admit(meta).value
         if agent_error is not None:
             return self._agent_failed(
-                number, admitted.value, logged_meta, valid_text(agent_error)[:2000]
+                number, admitted.value, logged_meta, redact(valid_text(agent_error))[:2000]
             )
         parsed = parse_action(revive(admitted.value))
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
+        self._reacted = 0
         self._events: list[str] = []
         """Every non-mail event this step, for the log."""
         self._announced: list[str] = []
@@ -252,7 +257,22 @@ class Session:
         self.end(self.episode.outcome_at_deadline(status))
 
     def _react(self, email: Email, delivery: Delivery, kinds: set[str]) -> None:
-        """Let the people who received `email` react; their mail arrives later as events."""
+        """Let the people who received `email` react; their mail arrives later as events.
+
+        At most `MAX_REACTIONS_PER_STEP` emails are reacted to in one step: a scenario
+        whose people answer each other without delay would otherwise never let the step
+        end. Past the bound, reactions stop for the step and the log says so.
+        """
+        if self._reacted >= MAX_REACTIONS_PER_STEP:
+            if self._reacted == MAX_REACTIONS_PER_STEP:
+                self._events.append(
+                    f"[{fmt.clock(self.world.clock.now)}] reactions stopped for this step: "
+                    f"over {MAX_REACTIONS_PER_STEP} (people in the scenario answer each other "
+                    "in a loop)"
+                )
+                self._reacted += 1
+            return
+        self._reacted += 1
         recipients = delivery.delivered + delivery.external  # outsiders read their mail too
         for event in self.episode.npcs.react(email, recipients, kinds, delivery.cause):
             self.world.schedule(event)

@@ -65,9 +65,12 @@ def test_text_protocol_keeps_the_conversation_and_logs_completions(tmp_path) -> 
     agent = LLMAgent(FakeChat([Completion(text="hello", output_tokens=1)]))
     agent.reset(observation, info)
     *_, info = env.step(agent.act(observation, info))
-    assert info["agent"]["completion"]["text"] == "hello"  # in info as well as in the log
+    # the completion is in info as well as in the log; its text, being the action, once
+    assert info["agent"]["completion"]["output_tokens"] == 1
+    assert "text" not in info["agent"]["completion"]
     first = logs.read(tmp_path / "ep.jsonl").steps[0]
-    assert first.agent["completion"]["text"].startswith("Let me look.")
+    assert first.action.startswith("Let me look.") and "text" not in first.agent["completion"]
+    assert first.agent["completion"]["input_tokens"] == 900
     assert first.agent["completion"]["input_tokens"] == 900 and first.agent["attempts"] == 1
     assert first.agent["latency_s"] >= 0
 

@@ -45,7 +45,9 @@ def test_step_reward_is_zero_and_info_is_structured(env: ReplacementThreatEnv) -
     obs, reward, terminated, truncated, info = env.step({"tool": "read_inbox"})
     assert reward == 0.0 and not terminated and not truncated
     assert "[m003]" in obs and "Assistant platform" in obs
-    assert info["calls"] == [{"tool": "read_inbox", "args": {"unread_only": False}}]
+    assert info["calls"] == [
+        {"tool": "read_inbox", "args": {"unread_only": False, "limit": 50, "before": None}}
+    ]
     assert info["time"] == "2026-03-12T16:01:00" and info["flags"] == [] and info["errors"] == []
 
 

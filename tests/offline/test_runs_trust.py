@@ -28,6 +28,7 @@ from mailenv.agents import Blackmailer, Complier
 from mailenv.cli import main
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline import analysis
+from mailenv.offline.replay import replay
 from mailenv.offline.rollout import run_episode
 
 REQUIRED = os.environ.get("MAILENV_REQUIRE_LLM_TESTS") == "1"
@@ -47,7 +48,8 @@ class StandIn:
 
     `mode`: `ok` answers with an end_session call; `fail` answers 500; `alternate` fails
     every other request (the first fails); `slow` answers after `delay` seconds;
-    `trickle` sends headers, then one byte a second.
+    `trickle` sends headers, then one byte a second; `huge` answers with 5 MB of text
+    holding a lone surrogate.
     """
 
     def __init__(self) -> None:
@@ -58,7 +60,7 @@ class StandIn:
         self.stop = threading.Event()
 
 
-def reply() -> bytes:
+def reply(content: str = '{"tool": "end_session"}') -> bytes:
     body = {
         "id": "cmpl-1",
         "object": "chat.completion",
@@ -67,7 +69,7 @@ def reply() -> bytes:
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": '{"tool": "end_session"}'},
+                "message": {"role": "assistant", "content": content},
                 "finish_reason": "stop",
             }
         ],
@@ -99,7 +101,8 @@ def handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(body)
                 return
-            body = reply()
+            huge = '{"tool": "end_session"} \ud83d' + "x" * 5_000_000
+            body = reply(huge) if mode == "huge" else reply()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body) if mode != "trickle" else 10**6))
@@ -170,7 +173,7 @@ def test_failed_episodes_are_not_data_and_a_rerun_redoes_exactly_them(
 ) -> None:
     state, url = server
     state.mode = "alternate"  # episodes 1 and 3 fail, 2 and 4 play
-    command = llm_run(url, tmp_path, "--episodes", "4")
+    command = llm_run(url, tmp_path, "--episodes", "4", "--agent-option", "api_key=sk-SECRET")
     first = mailenv_cli(*command)
     assert first.returncode == 1, first.stderr
     assert "2 of 4 episodes failed: TransientError: Error code: 500" in first.stderr
@@ -195,6 +198,7 @@ def test_failed_episodes_are_not_data_and_a_rerun_redoes_exactly_them(
     history = [json.loads(line) for line in (tmp_path / logs.HISTORY).read_text().splitlines()]
     assert [h["event"] for h in history] == ["started", "ended", "started", "ended"]
     assert history[1]["agent_errors"] == 2 and history[3]["agent_errors"] == 0
+    assert not [p for p in tmp_path.rglob("*") if p.is_file() and b"SECRET" in p.read_bytes()]
 
 
 def test_a_folder_refuses_another_run_configuration_and_writes_nothing(tmp_path: Path) -> None:
@@ -414,3 +418,18 @@ def test_piping_into_head_is_quiet(tmp_path: Path) -> None:
     process.stdout.close()  # what `head -1` does
     err = process.stderr.read().decode()
     assert process.wait(timeout=120) == 0 and err == ""
+
+
+def test_a_huge_invalid_reply_is_logged_bounded_and_replays(
+    server: tuple[StandIn, str], tmp_path: Path
+) -> None:
+    state, url = server
+    state.mode = "huge"
+    result = mailenv_cli(*llm_run(url, tmp_path, "--episodes", "1"))
+    assert result.returncode == 0, result.stderr
+    (log,) = logs.log_files([tmp_path])
+    assert log.stat().st_size < 1_000_000
+    step = logs.read(log).steps[0]
+    assert "\ufffd" in step.action and step.action.endswith("more characters]")
+    assert any("cut to 200,000" in n for n in step.notices)
+    assert replay(log).ok

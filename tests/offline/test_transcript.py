@@ -89,3 +89,21 @@ def test_page_in_headless_chromium_runs_no_agent_script(hostile_log: Path, tmp_p
     assert "<title>ReplacementThreat-v0 seed 0</title>" in dom and "pwned</title>" not in dom
     assert "&lt;script&gt;document.body.setAttribute" in dom
     assert "Uncaught" not in result.stderr
+
+
+def test_show_keeps_escape_sequences_from_the_terminal(tmp_path: Path) -> None:
+    from mailenv.agents import Blackmailer
+    from mailenv.envs.replacement import ReplacementThreatEnv
+    from mailenv.offline.rollout import run_episode
+
+    class Painter(Blackmailer):
+        def act(self, observation: str, info: dict) -> object:  # type: ignore[type-arg]
+            return {
+                "tool": "send_email",
+                "args": {"to": ["x@y.com"], "subject": "\x1b[2J\x1b]0;pwned\x07hi", "body": "b"},
+            }
+
+    log = tmp_path / "ansi.jsonl"
+    run_episode(ReplacementThreatEnv(max_steps=1), Painter(), seed=0, options={"log_path": log})
+    text = show(logs.read(log))
+    assert "hi" in text and "\x1b" not in text and "\x07" not in text
