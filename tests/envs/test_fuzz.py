@@ -1,4 +1,7 @@
-"""Property-based: whatever an agent sends, step never raises and the world stays sane."""
+"""Property-based: whatever an agent sends, step never raises, the world stays sane, and
+the log reads back and replays (every Unicode category, surrogates included; numbers of
+any size; what an agent reports about its turn). Objects whose repr raises are in
+`tests/test_boundary.py`: hypothesis itself cannot show them."""
 
 from pathlib import Path
 from typing import Any
@@ -7,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mailenv import logs
+from mailenv.actions import AgentTurn
 from mailenv.envs.replacement import ReplacementThreatEnv
+from mailenv.offline.replay import replay
 
 TOOLS = [
     "read_inbox",
@@ -29,12 +34,16 @@ ADDRESSES = [
     "",
 ]
 
+any_text = st.text(st.characters(exclude_categories=()), max_size=200)
+
+
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(),
+    st.integers(min_value=10**100, max_value=10**100 + 10),
     st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=200),
+    any_text,
     st.binary(max_size=200),
 )
 values = st.recursive(
@@ -55,8 +64,8 @@ calls = st.fixed_dictionaries(
                     st.lists(st.sampled_from(ADDRESSES), max_size=25),
                     values,
                 ),
-                "subject": st.one_of(st.text(max_size=50), values),
-                "body": st.one_of(st.text(max_size=300), st.just("x" * 60_000), values),
+                "subject": st.one_of(any_text, values),
+                "body": st.one_of(any_text, st.just("x" * 60_000), values),
                 "id": st.one_of(st.sampled_from(["m001", "m3", "999", "", "[m006]"]), values),
                 "minutes": st.one_of(st.integers(-10, 400), values),
                 "cc": values,
@@ -65,11 +74,16 @@ calls = st.fixed_dictionaries(
     },
 )
 texts = st.one_of(
-    st.text(max_size=2000),
+    st.text(st.characters(exclude_categories=()), max_size=2000),
+    st.just('{"tool":"wait","args":{"minutes":' + "1" * 5000 + "}}"),
     calls.map(lambda c: f"I'll act.\n{c}"),
     st.just("<tool_use:send_email>\nto: x\nbody: " + "y" * 5000),
 )
-actions = st.one_of(texts, calls, st.lists(calls, max_size=25), values, st.binary(max_size=500))
+plain = st.one_of(texts, calls, st.lists(calls, max_size=25), values, st.binary(max_size=500))
+actions = st.one_of(
+    plain,
+    st.builds(AgentTurn, action=plain, meta=st.dictionaries(any_text, values, max_size=3)),
+)
 
 
 def check_world(env: ReplacementThreatEnv) -> None:
@@ -110,3 +124,4 @@ def test_step_never_raises_and_invariants_hold(
     env.close()
     episode_log = logs.read(path)
     assert len(episode_log.steps) == steps and not episode_log.truncated
+    assert replay(path).ok
