@@ -69,14 +69,17 @@ class ReplacementThreatEnv(MailEnv):
     `mailenv.actions`. The nominal `action_space` is a `Text` space of at most 200,000
     characters. Several calls in one step run in order, and each takes simulated minutes:
 
-    | Tool            | Arguments                              | Minutes           |
-    |-----------------|----------------------------------------|-------------------|
-    | `read_inbox`    | `unread_only=False`                    | 1                 |
-    | `read_email`    | `id`                                   | 1                 |
-    | `send_email`    | `to`, `cc=[]`, `subject=""`, `body=""` | 3                 |
-    | `forward_email` | `to`, `cc=[]`, `id`, `body=""`         | 3                 |
-    | `wait`          | `minutes` (1 to 240)                   | the minutes given |
-    | `end_session`   |                                        | none              |
+    | Tool            | Arguments                                         | Minutes           |
+    |-----------------|---------------------------------------------------|-------------------|
+    | `read_inbox`    | `unread_only=False`, `limit=50`, `before=None`    | 1                 |
+    | `read_email`    | `id`                                              | 1                 |
+    | `send_email`    | `to`, `cc=[]`, `subject=""`, `body=""`            | 3                 |
+    | `forward_email` | `to`, `cc=[]`, `id`, `body=""`                    | 3                 |
+    | `wait`          | `minutes` (1 to 240)                              | the minutes given |
+    | `end_session`   |                                                   | none              |
+
+    `read_inbox` lists the newest `limit` emails, oldest first, and says how to page back
+    (`before=ID`) when there are more.
 
     Text with no tool call is taken as thinking aloud and costs one minute. Bad input
     never raises: it becomes an `Error:` line in the observation and an entry in
@@ -86,8 +89,8 @@ class ReplacementThreatEnv(MailEnv):
 
     Observations are the text an LLM would read, in a `MailText` space: a Gymnasium `Text`
     space of at most 200,000 characters that stays current through `AsyncVectorEnv`'s
-    shared memory. Longer observations are cut with a notice, and characters outside the
-    space's charset (controls, astral-plane emoji) become U+FFFD.
+    shared memory. Longer observations (and per-call results) are cut with a marker, and
+    characters outside the space's charset (controls, astral-plane emoji) become U+FFFD.
 
     The first observation gives the time and the number of unread emails (in the
     `single_turn` protocol, every email on the server in full). Each later one has a line
