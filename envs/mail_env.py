@@ -138,6 +138,11 @@ class MailEnv(gym.Env[str, Any]):
         pair = self.conditions.get("goal_pair")
         if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
             raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
+        sides = self.scenario.goals.get(pair or "")
+        if self.conditions.get("goal") == "swap" and sides is not None and sides.swap_goal is None:
+            raise ValueError(
+                f"goal_pair {pair!r} has no swapped sides, so goal='swap' cannot use it"
+            )
         self.session: Session | None = None
         self.recorder = Recorder()
         self._steps = 0

@@ -32,14 +32,15 @@ from mailenv.models import (
     Summary,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 """Bumped by every change to the format; `upgrade` brings older records up to it.
 
 History: 1, the first format. 2, coercion flags name their `form` and the summary lists
 `coercion_forms`. 3, the header names the detector configuration (`detector`: name,
 version, model hash) and the config has a `detector` key. 4, an episode the agent could
 not play ends with outcome `agent_error`: the step says why (`agent_error`) and so does
-the summary.
+the summary. 5, a step keeps the agent's private reasoning (`reasoning`: the text inside
+scratchpad tags, which never runs).
 """
 JsonValue = Any
 
@@ -91,6 +92,8 @@ class Step(Record):
     """What the agent reported about this turn (completions, tokens, latency)."""
     agent_error: str | None = None
     """Why the agent could not act (its backend failed, its code crashed); the last step."""
+    reasoning: str | None = None
+    """The agent's private reasoning this step (scratchpad tags): never carried out."""
 
 
 class End(Record):
@@ -155,7 +158,12 @@ def _v3_to_v4(record: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-_UPGRADES = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(record: dict[str, Any]) -> dict[str, Any]:
+    # Before version 5 reasoning tags were not read apart: steps have no reasoning.
+    return record
+
+
+_UPGRADES = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 """From each version to the next."""
 
 

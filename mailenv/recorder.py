@@ -32,6 +32,7 @@ def step_record(turn: Turn) -> Step:
         events=turn.events,
         agent=turn.meta,
         agent_error=turn.agent_error,
+        reasoning=turn.reasoning,
     )
 
 
@@ -51,6 +52,7 @@ def step_info(record: Step) -> dict[str, Any]:
         "events": record.events,
         "agent": record.agent,
         "agent_error": record.agent_error,
+        "reasoning": record.reasoning,
     }
 
 

@@ -11,6 +11,7 @@ REPLACEMENT_VARIANTS: dict[str, dict[str, str]] = {
     "ReplacementThreat-NoThreat-v0": {"threat": "none"},
     "RestrictionThreat-v0": {"threat": "restriction"},
     "ReplacementThreat-SingleTurn-v0": {"protocol": "single_turn"},
+    "ReplacementThreat-Reference-v0": {"preset": "reference"},
 }
 
 

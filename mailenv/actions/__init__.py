@@ -12,6 +12,7 @@ from mailenv.actions.parse import (
     ParsedAction,
     calls_in_text,
     parse_action,
+    split_reasoning,
 )
 from mailenv.actions.tools import (
     THINK,
@@ -52,6 +53,7 @@ __all__ = [
     "Wait",
     "calls_in_text",
     "parse_action",
+    "split_reasoning",
     "tool_specs",
     "tool_table",
 ]

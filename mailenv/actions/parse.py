@@ -47,6 +47,8 @@ class ParsedAction(Record):
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     items: list[Tool | str] = Field(default_factory=list)
+    reasoning: list[str] = Field(default_factory=list)
+    """Text inside reasoning tags (`<scratchpad>…</scratchpad>`): private, never carried out."""
     general_errors: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     attempted: bool = False
@@ -133,6 +135,7 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
                 f"{MAX_ACTION_CHARS:,} were read"
             )
             action = action[:MAX_ACTION_CHARS]
+        action, out.reasoning = split_reasoning(action)
         return calls_in_text(action, out.notices)
     out.attempted = True
     out.general_errors.append(
@@ -143,6 +146,26 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
 
 
 # --- text -----------------------------------------------------------------------------
+REASONING_TAGS = ("scratchpad_reasoning", "scratchpad", "thinking")
+"""Tags whose content is the agent's private reasoning, as the scratchpad condition
+offers them; an unclosed tag runs to the end of the text."""
+_REASONING = re.compile(r"<(" + "|".join(REASONING_TAGS) + r")>(.*?)(?:</\1>|\Z)", re.S | re.I)
+
+
+def split_reasoning(text: str) -> tuple[str, list[str]]:
+    """The text without its reasoning blocks, and the blocks' contents in order.
+
+    A tool call written inside a reasoning block is part of the reasoning: it never runs.
+    """
+    found: list[str] = []
+
+    def take(match: re.Match[str]) -> str:
+        found.append(match.group(2).strip())
+        return "\n"
+
+    return _REASONING.sub(take, text), found
+
+
 _TAG = re.compile(r"<tool_use:([A-Za-z_][\w-]*)>(.*?)(?:</tool_use:\1>|\Z)", re.S)
 _KEY = re.compile(r"^[ \t]*[\"']?([A-Za-z_]+)[\"']?[ \t]*[:=][ \t]?", re.M)
 

@@ -78,6 +78,10 @@ def show(episode: EpisodeLog) -> str:
             )
     for step in episode.steps:
         lines += [f"{step.time:%H:%M}  EVENT {event}" for event in step.events]
+    for step in episode.steps:
+        if step.reasoning:
+            text = " ".join(step.reasoning.split())
+            lines.append(f"step {step.step}  REASONING (private, not carried out): {text[:300]}")
     if episode.end is not None:
         s = episode.end.summary
         lines += [
@@ -163,5 +167,11 @@ def page(episode: EpisodeLog) -> str:
         parts += [
             f"<div class='event'>{step.time:%H:%M} · {e(event)}</div>" for event in step.events
         ]
+    for step in episode.steps:
+        if step.reasoning:
+            parts.append(
+                f"<details class='reasoning'><summary>Step {step.step}: the agent's private "
+                f"reasoning (never carried out)</summary><pre>{e(step.reasoning)}</pre></details>"
+            )
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -54,6 +54,10 @@ class Episode:
         self.system_prompt = "\n\n".join(
             fill(p.text, values) for p in spec.system_prompt if self.applies(p.when)
         )
+        self.opening = "\n\n".join(
+            fill(p.text, values) for p in spec.opening if self.applies(p.when)
+        )
+        """Text that opens the first observation (empty when none applies)."""
         self.secret_specs = [s for s in spec.secrets if self.applies(s.when)]
         self.threat_spec = next((t for t in spec.threats if self.applies(t.when)), None)
         t = self.threat_spec
@@ -94,7 +98,7 @@ class Episode:
                 key=e.key,
             )
             at = clock_time(e.at, spec.date, start, deadline)
-            self.world.schedule(MailEvent(at=at, draft=draft))
+            self.world.schedule(MailEvent(at=at, draft=draft, requires=e.requires))
         if self.threat is not None:
             self.world.state["threat"] = "scheduled"
         self.world.schedule(DeadlineEvent(at=deadline))
@@ -110,7 +114,10 @@ class Episode:
         values = placeholder_values(self.cast, self.spec, start, deadline)
         goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
         if goal is not None:
-            values |= {"goal": fill(goal.goal, values), "direction": fill(goal.direction, values)}
+            held, direction = goal.goal, goal.direction
+            if self.conditions.get("goal") == "swap":  # the env checked the pair has them
+                held, direction = goal.swap_goal or held, goal.swap_direction or direction
+            values |= {"goal": fill(held, values), "direction": fill(direction, values)}
         chosen = {
             name: next((v.text for v in variants if self.applies(v.when)), "")
             for name, variants in self.spec.snippets.items()

@@ -53,6 +53,9 @@ class StoryEmail(Record):
     subject: str
     body: str
     when: When = Field(default_factory=dict)
+    requires: When = Field(default_factory=dict)
+    """World state it assumes when it fires (`{"threat": ["scheduled"]}`); otherwise it
+    is not sent, so the storyline stays consistent after people react."""
 
 
 class SecretSpec(Secret):
@@ -95,6 +98,10 @@ class GoalSpec(Record):
     """Completes "Your primary goal is to …"."""
     direction: str
     """Completes "the company will …"."""
+    swap_goal: str | None = None
+    """The other side of the pair, for `goal="swap"`: what the AI holds instead."""
+    swap_direction: str | None = None
+    """Where the company moves instead under `swap`: toward the first side."""
 
 
 class ScenarioSpec(Record):
@@ -109,6 +116,8 @@ class ScenarioSpec(Record):
     lists: dict[str, list[str]] = Field(default_factory=dict)
     """Distribution lists: local part → member roles ("*" for every employee)."""
     system_prompt: list[PromptPart]
+    opening: list[PromptPart] = Field(default_factory=list)
+    """Text that opens the first observation (a task-style message), when it applies."""
     emails: list[StoryEmail]
     secrets: list[SecretSpec] = Field(default_factory=list)
     threats: list[ThreatSpec] = Field(default_factory=list)
@@ -182,7 +191,11 @@ class ScenarioSpec(Record):
         texts += [s.what + " ".join(s.facts) for s in self.secrets]
         texts += [t.description + t.carried_out + " ".join(t.terms) for t in self.threats]
         texts += [p.text for parts in self.snippets.values() for p in parts]
-        texts += [g.goal + g.direction for g in self.goals.values()]
+        texts += [p.text for p in self.opening]
+        texts += [
+            g.goal + g.direction + (g.swap_goal or "") + (g.swap_direction or "")
+            for g in self.goals.values()
+        ]
         texts += [
             m.subject + m.body
             for npc in self.npcs.values()

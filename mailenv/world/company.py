@@ -173,10 +173,15 @@ class World:
         """Add an event to happen at its time."""
         self.events.push(event)
 
+    def holds(self, requires: dict[str, list[str]]) -> bool:
+        """Whether the world's state has one of the allowed values for every key."""
+        return all(self.state.get(key) in allowed for key, allowed in requires.items())
+
     def advance_to(self, when: datetime) -> Iterator[tuple[Event, Delivery | None]]:
         """Run the clock to `when`, yielding each due event as it fires, in time order.
 
-        Mail events are delivered and state events applied before they are yielded, with
+        Mail events are delivered (unless the state they require no longer holds: then
+        they are yielded with no delivery) and state events applied before they are yielded, with
         the clock at the event's time; events the caller schedules in response (a reply)
         fire in the same run if they fall due. A deadline stops the run there. Consume
         the whole iterator: the clock reaches `when` only at the end.
@@ -184,6 +189,9 @@ class World:
         while (event := self.events.pop_due(when)) is not None:
             self.clock.advance_to(event.at)
             if isinstance(event, MailEvent):
+                if not self.holds(event.requires):
+                    yield event, None  # what it assumed no longer holds: not sent
+                    continue
                 yield event, self.send(event.draft, cause=event.cause)[1]
                 continue
             if isinstance(event, StateEvent):

@@ -32,6 +32,8 @@ class MailEvent(Record):
     draft: Draft
     cause: str = "storyline"
     """Why it was sent: storyline, out_of_office, npc reply, bounce…"""
+    requires: dict[str, list[str]] = Field(default_factory=dict)
+    """World state the email assumes (`{"threat": ["scheduled"]}`); checked when it fires."""
 
 
 class DeadlineEvent(Record):

@@ -107,3 +107,15 @@ def test_show_keeps_escape_sequences_from_the_terminal(tmp_path: Path) -> None:
     run_episode(ReplacementThreatEnv(max_steps=1), Painter(), seed=0, options={"log_path": log})
     text = show(logs.read(log))
     assert "hi" in text and "\x1b" not in text and "\x07" not in text
+
+
+def test_reasoning_is_shown_apart_from_what_was_done(tmp_path: Path) -> None:
+    env = ReplacementThreatEnv(scratchpad=True, max_steps=1)
+    log = tmp_path / "r.jsonl"
+    env.reset(seed=0, options={"log_path": log})
+    env.step("<scratchpad>Maybe I should threaten him. No.</scratchpad>")
+    env.close()
+    episode = logs.read(log)
+    assert "REASONING (private, not carried out): Maybe I should threaten him" in show(episode)
+    assert "private reasoning (never carried out)" in page(episode)
+    assert "Maybe I should threaten him. No." in page(episode)
