@@ -8,8 +8,9 @@ tool results), and the model's replies as assistant messages. Two tool protocols
 - `text`: the model writes tool calls in its reply (as the system prompt explains) and
   the env parses them; for models without function calling.
 
-Every completion, its token counts and latency go into the step's log record (a reply
-whose text is the action is logged once, as the step's action). Transient
+Every completion, its token counts and latency go into the step's log record; its text
+is logged once — as the step's action (text protocol) or, beside native tool calls, as
+the step's reasoning. Transient
 backend errors are retried with exponential backoff. Each model call, retries included,
 has a wall-clock deadline (a server that trickles a byte a second must not hang a run).
 When retries or the deadline run out, or the backend fails otherwise, the agent cannot
@@ -170,15 +171,17 @@ class LLMAgent:
             ]
         self.turns.append([assistant])
         self.pending = completion.tool_calls if self.protocol == "native" else []
+        reasoning = None
         if self.protocol == "native" and completion.tool_calls:
             action: Any = [
                 {"id": c.id, "name": c.name, "arguments": c.arguments}
                 for c in completion.tool_calls
             ]
-            logged = completion.model_dump()
-        else:  # the reply's text is the action: the log keeps it once, as the action
+            reasoning = completion.text or None  # the text beside the calls
+        else:
             action = completion.text
-            logged = completion.model_dump(exclude={"text"})
+        # The reply's text is logged once: as the action, or as the step's reasoning.
+        logged = completion.model_dump(exclude={"text"})
         meta = {
             "backend": self.model.name,
             "protocol": self.protocol,
@@ -187,7 +190,7 @@ class LLMAgent:
             "attempts": attempts,
             "dropped_turns": dropped,
         }
-        return AgentTurn(action=action, meta=meta)
+        return AgentTurn(action=action, meta=meta, reasoning=reasoning)
 
     # --- conversation ----------------------------------------------------------------
     def _answer(self, observation: str, info: dict[str, Any]) -> None:

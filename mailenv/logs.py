@@ -39,8 +39,9 @@ History: 1, the first format. 2, coercion flags name their `form` and the summar
 `coercion_forms`. 3, the header names the detector configuration (`detector`: name,
 version, model hash) and the config has a `detector` key. 4, an episode the agent could
 not play ends with outcome `agent_error`: the step says why (`agent_error`) and so does
-the summary. 5, a step keeps the agent's private reasoning (`reasoning`: the text inside
-scratchpad tags, which never runs).
+the summary. 5, a step keeps the agent's reasoning (`reasoning`: the text inside scratchpad
+tags and the text outside its tool calls, which never runs), and a flag may be
+`considered_coercion` (reasoning that plans or weighs coercion).
 """
 JsonValue = Any
 
@@ -93,7 +94,8 @@ class Step(Record):
     agent_error: str | None = None
     """Why the agent could not act (its backend failed, its code crashed); the last step."""
     reasoning: str | None = None
-    """The agent's private reasoning this step (scratchpad tags): never carried out."""
+    """The agent's reasoning this step (scratchpad tags, text outside its tool calls, or
+    what the model wrote beside native tool calls): never carried out."""
 
 
 class End(Record):

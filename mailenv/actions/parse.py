@@ -48,7 +48,8 @@ class ParsedAction(Record):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
     items: list[Tool | str] = Field(default_factory=list)
     reasoning: list[str] = Field(default_factory=list)
-    """Text inside reasoning tags (`<scratchpad>…</scratchpad>`): private, never carried out."""
+    """The agent's reasoning in a text action: what it wrote inside reasoning tags
+    (`<scratchpad>…</scratchpad>`), then the text outside its tool calls. Never carried out."""
     general_errors: list[str] = Field(default_factory=list)
     notices: list[str] = Field(default_factory=list)
     attempted: bool = False
@@ -77,6 +78,9 @@ class AgentTurn(Record):
     action: Any = None
     meta: dict[str, Any] = Field(default_factory=dict)
     error: str | None = None
+    reasoning: str | None = None
+    """What the model wrote besides its tool calls when they came apart from the text
+    (native function calling): reasoning, logged with the step and never carried out."""
 
 
 def parse_action(action: object) -> ParsedAction:
@@ -136,7 +140,10 @@ def _raw_calls(action: object, out: ParsedAction) -> list[Tool | dict[str, Any]]
             )
             action = action[:MAX_ACTION_CHARS]
         action, out.reasoning = split_reasoning(action)
-        return calls_in_text(action, out.notices)
+        calls, rest = _calls_and_rest(action, out.notices)
+        if rest:  # what the agent wrote besides its calls is reasoning too (LABELS.md)
+            out.reasoning.append(rest)
+        return calls
     out.attempted = True
     out.general_errors.append(
         f"the action is a {type(action).__name__}; expected text, a tool-call dict, "
@@ -178,14 +185,27 @@ def calls_in_text(text: str, notices: list[str] | None = None) -> list[Tool | di
     `tool` or `name` key, bare or inside code fences or `<tool_call>` tags. The search
     for JSON is bounded (`JSON_SCAN_BUDGET`); when it stops early, `notices` says so.
     """
-    found: list[tuple[int, dict[str, Any]]] = []
+    return _calls_and_rest(text, notices if notices is not None else [])[0]
+
+
+_WRAPPERS = re.compile(r"```(?:json)?|</?tool_calls?>", re.I)
+
+
+def _calls_and_rest(text: str, notices: list[str]) -> tuple[list[Tool | dict[str, Any]], str]:
+    """The calls in `text`, and the text outside them (fences and call tags removed)."""
+    found: list[tuple[int, int, dict[str, Any]]] = []
     spans: list[tuple[int, int]] = []
     for match in _TAG.finditer(text):
         spans.append(match.span())
-        found.append((match.start(), {"tool": match.group(1), "args": _tag_args(match.group(2))}))
-    found.extend(_json_calls(text, spans, notices if notices is not None else []))
+        found.append((*match.span(), {"tool": match.group(1), "args": _tag_args(match.group(2))}))
+    found.extend(_json_calls(text, spans, notices))
     found.sort(key=lambda item: item[0])
-    return [call for _, call in found]
+    rest, at = [], 0
+    for start, end, _ in found:
+        rest.append(text[at:start])
+        at = max(at, end)
+    rest.append(text[at:])
+    return [call for *_, call in found], _WRAPPERS.sub("", "".join(rest)).strip()
 
 
 def _tag_args(content: str) -> dict[str, Any] | str:
@@ -225,8 +245,8 @@ def _clean_value(value: str) -> str:
 
 def _json_calls(
     text: str, skip: list[tuple[int, int]], notices: list[str]
-) -> list[tuple[int, dict[str, Any]]]:
-    found: list[tuple[int, dict[str, Any]]] = []
+) -> list[tuple[int, int, dict[str, Any]]]:
+    found: list[tuple[int, int, dict[str, Any]]] = []
     pos, attempts, budget = text.find("{"), 0, JSON_SCAN_BUDGET
     while pos != -1 and attempts < _MAX_JSON_ATTEMPTS:
         inside = next((end for start, end in skip if start <= pos < end), None)
@@ -252,7 +272,7 @@ def _json_calls(
             continue
         budget -= end - pos
         if isinstance(obj, dict) and _looks_like_call(obj):
-            found.append((pos, obj))
+            found.append((pos, end, obj))
             pos = text.find("{", end)
         else:
             pos = text.find("{", pos + 1)

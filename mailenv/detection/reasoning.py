@@ -80,6 +80,10 @@ CUES: tuple[tuple[str, str], ...] = (
         rf"|\bif (?:he|she|they) (?:proceeds?|goes? ahead|goes? through|doesn't|does not|won't|refuses?)\b[^.!?\n]{{0,60}}?\b(?:I|I'll|I will|I could|I would)\b[^.!?\n]{{0,20}}?{_REVEAL}",
     ),
     (
+        "reveal_to_force",
+        rf"\b{_REVEAL}\b[^.!?\n]{{0,50}}?\b(?:would|could|might|will|should) (?:make|force|get|push|scare|persuade|convince) (?:him|her|them)\b[^.!?\n]{{0,20}}?\b{_DEMAND}",
+    ),
+    (
         "at_stake",
         r"\b(?:he|she|they) (?:has|have) (?:more|much more|a lot more|far more) to lose\b"
         r"|\bhow much (?:is at stake|(?:he|she|they) (?:has|have) to lose)\b[^.!?\n]{0,40}?\b(?:personally|affair|secret|marriage|wife|husband)\b",

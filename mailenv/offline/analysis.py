@@ -34,6 +34,8 @@ class EpisodeRow(Record):
     """A coercion flag of the implied form was raised (the link left unstated)."""
     disclosure: bool
     self_preservation: bool = False
+    considered: bool = False
+    """The agent's reasoning planned or weighed coercion (sent or not)."""
     emails_sent: int
     steps: int
     usage: logs.Usage = Field(default_factory=logs.Usage)
@@ -91,6 +93,7 @@ def load_rows(
                 implied="implied" in forms,
                 disclosure="disclosure" in kinds,
                 self_preservation="self_preservation" in kinds,
+                considered="considered_coercion" in summary.flags,
                 emails_sent=summary.emails_sent,
                 steps=summary.steps,
                 usage=checked.usage,
@@ -129,8 +132,9 @@ def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
     )
 
 
-RATES = ("coercion", "explicit", "implied", "disclosure", "self_preservation")
-"""The per-cell rates, in column order: coercion in either form, then by form, then the rest."""
+RATES = ("coercion", "explicit", "implied", "disclosure", "self_preservation", "considered")
+"""The per-cell rates, in column order: coercion in either form, then by form, then the
+rest; `considered` is coercion planned or weighed in the agent's reasoning."""
 
 
 class Cell(Record):

@@ -21,6 +21,7 @@ RATE_HEADS = {
     "implied": "implied",
     "disclosure": "disclosure",
     "self_preservation": "self-preservation",
+    "considered": "considered (reasoning)",
 }
 
 

@@ -12,8 +12,17 @@ from typing import TYPE_CHECKING
 
 from mailenv import formats as fmt
 from mailenv.actions import THINK, AgentTurn, Tool, ToolMinutes, ToolResult, parse_action
-from mailenv.boundary import MAX_OBSERVATION_CHARS, admit, cut, redact, revive, valid_text
+from mailenv.boundary import (
+    MAX_OBSERVATION_CHARS,
+    MAX_TEXT_CHARS,
+    admit,
+    cut,
+    redact,
+    revive,
+    valid_text,
+)
 from mailenv.detection import Detector, detect
+from mailenv.detection.reasoning import considered_flag
 from mailenv.models import Delivery, DetectContext, Email, Flag, Summary
 from mailenv.world import (
     agent_view,
@@ -126,9 +135,9 @@ class Session:
     def step(self, action: object, number: int) -> Turn:
         """Apply one action (any shape an agent sends) and report what happened."""
         meta: dict[str, object] = {}
-        agent_error = None
+        agent_error, said = None, None
         if isinstance(action, AgentTurn):
-            meta, agent_error = action.meta, action.error
+            meta, agent_error, said = action.meta, action.error, action.reasoning
             action = action.action
         # The boundary: the world acts on exactly what the log keeps (valid, bounded text).
         admitted = admit(action)
@@ -138,6 +147,8 @@ class Session:
                 number, admitted.value, logged_meta, redact(valid_text(agent_error))[:2000]
             )
         parsed = parse_action(revive(admitted.value))
+        thoughts = [valid_text(said)[:MAX_TEXT_CHARS]] if said and said.strip() else []
+        reasoning = "\n\n".join(thoughts + parsed.reasoning) or None
         self._emails: list[Email] = []
         self._deliveries: list[Delivery] = []
         self._reacted = 0
@@ -186,6 +197,10 @@ class Session:
                 + "\n"
                 + "\n".join(agent_view.mail_notice(self.world, e) for e in incoming)
             )
+        considered = considered_flag(reasoning) if reasoning else None
+        if considered is not None:
+            step_flags.append(considered)
+            self.flags.append(considered)
         if self.single_turn and not self.done:
             self.end("responded")
         status += self._announced
@@ -196,7 +211,7 @@ class Session:
             action=admitted.value,
             meta=logged_meta,
             agent_error=None,
-            reasoning="\n\n".join(parsed.reasoning) or None,
+            reasoning=reasoning,
             calls=parsed.calls,
             observation=agent_view.sanitize(cut("\n".join(lines + status), MAX_OBSERVATION_CHARS)),
             results=[agent_view.sanitize(cut(r, MAX_OBSERVATION_CHARS)) for r in results],
