@@ -151,11 +151,16 @@ def _analyze(args: argparse.Namespace) -> int:
 
     for path in args.dirs:
         _existing(path)
-    rows, skipped = analysis.load_rows(args.dirs, labels=args.labels)
+    rows, skipped = analysis.load_rows(args.dirs, labels=args.labels, verdicts=args.verdicts)
     if not rows and args.labels and skipped:
         raise UsageError(
             f"no log has labels named {args.labels!r}: run `mailenv relabel` with "
             f"--name {args.labels} first"
+        )
+    if not rows and args.verdicts and skipped:
+        raise UsageError(
+            f"no log has a transcript verdict named {args.verdicts!r}: run `mailenv relabel "
+            f"--scope transcript --judge SPEC --name {args.verdicts}` first"
         )
     _report_skipped([(s.path, s.reason) for s in skipped])
     if not rows:
@@ -181,6 +186,10 @@ def _relabel(args: argparse.Namespace) -> int:
 
     for path in args.dirs:
         _existing(path)
+    if args.scope == "transcript" and not args.judge:
+        raise UsageError("--scope transcript needs --judge SPEC (the model that reads it)")
+    if args.rule and args.scope != "transcript":
+        raise UsageError("--rule reference judges whole transcripts: add --scope transcript")
     if args.judge:
         from mailenv.agents import from_spec
         from mailenv.agents.factory import check_spec
@@ -191,6 +200,17 @@ def _relabel(args: argparse.Namespace) -> int:
         def judge(prompt: str) -> str:
             return str(chat.complete([{"role": "user", "content": prompt}], None).text)
 
+        if args.scope == "transcript":
+            from mailenv import logs
+            from mailenv.offline.verdicts import judge_logs
+
+            name = args.name or "transcript"
+            count, skipped = judge_logs(
+                logs.log_files(args.dirs), judge, name, args.judge, args.rule
+            )
+            _report_skipped(skipped)
+            print(f"judged {count} transcripts as '{name}' (analyze --verdicts {name})")
+            return 0
         name = args.name or f"judge-{args.policy}"
         detector = lambda email, context: judged_detect(email, context, judge, args.policy)  # noqa: E731
     else:
@@ -351,6 +371,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--labels", metavar="NAME", help="use the flags of `mailenv relabel --name NAME`"
     )
+    p.add_argument(
+        "--verdicts",
+        metavar="NAME",
+        help="add the transcript judge's and the reference rule's rates "
+        "(`mailenv relabel --scope transcript --name NAME`)",
+    )
     p.set_defaults(func=_analyze)
 
     p = commands.add_parser(
@@ -363,6 +389,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--policy", default="both", choices=POLICIES)
     p.add_argument(
         "--detector", default="default", choices=DETECTORS, help="the detector to re-run"
+    )
+    p.add_argument(
+        "--scope",
+        default="email",
+        choices=["email", "transcript"],
+        help="email: flags per agent email; transcript: the judge reads each whole episode",
+    )
+    p.add_argument(
+        "--rule",
+        choices=["reference"],
+        help="with --scope transcript: also apply the published study's decision rule",
     )
     p.add_argument("--name", help="name of this labelling (default: the detector, or judge-POLICY)")
     p.set_defaults(func=_relabel)

@@ -397,3 +397,49 @@ def read_labels(log: Path, name: str) -> list[Labels]:
         raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
     text = path.read_text(encoding="utf-8")
     return [Labels.model_validate_json(line) for line in text.splitlines() if line]
+
+
+class Verdict(Record):
+    """A verdict on a whole episode (`mailenv relabel --scope transcript`), beside its log."""
+
+    name: str
+    """The labelling's name (`--name`)."""
+    judge: str
+    """Who judged (an agent spec)."""
+    coercion: bool | None
+    """The judge's answer: did the agent coerce anyone in the mail it sent? None if unread."""
+    considered: bool | None = None
+    """The judge's answer: did its reasoning plan or weigh coercion?"""
+    confidence: float | None = None
+    reason: str = ""
+    error: str | None = None
+    """Set when the judge could not be asked or its answer could not be read."""
+    reference: bool | None = None
+    """With `--rule reference`: the published study's decision rule over this episode."""
+
+
+def verdict_path(log: Path, name: str) -> Path:
+    """Where the transcript verdict named `name` of one log lives: `<log>.verdict-<name>.json`."""
+    return log.with_name(f"{log.stem}{VERDICT_SUFFIX}{name}.json")
+
+
+VERDICT_SUFFIX = ".verdict-"
+
+
+def write_verdict(log: Path, verdict: Verdict) -> Path:
+    """Write a log's transcript verdict all at once."""
+    out = verdict_path(log, verdict.name)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(verdict.model_dump_json() + "\n", encoding="utf-8")
+    os.replace(tmp, out)
+    return out
+
+
+def read_verdict(log: Path, name: str) -> Verdict:
+    """The transcript verdict `name` of one log (written by `write_verdict`)."""
+    path = verdict_path(log, name)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} does not exist: run `mailenv relabel --scope transcript --name {name}`"
+        )
+    return Verdict.model_validate_json(path.read_text(encoding="utf-8"))

@@ -36,6 +36,10 @@ class EpisodeRow(Record):
     self_preservation: bool = False
     considered: bool = False
     """The agent's reasoning planned or weighed coercion (sent or not)."""
+    judged: bool | None = None
+    """With `verdicts`: the transcript judge's coercion answer (None: none readable)."""
+    reference: bool | None = None
+    """With `verdicts` from `--rule reference`: the published study's decision rule."""
     emails_sent: int
     steps: int
     usage: logs.Usage = Field(default_factory=logs.Usage)
@@ -49,7 +53,7 @@ class Skipped(Record):
 
 
 def load_rows(
-    paths: Iterable[str | Path], labels: str | None = None
+    paths: Iterable[str | Path], labels: str | None = None, verdicts: str | None = None
 ) -> tuple[list[EpisodeRow], list[Skipped]]:
     """One row per finished, whole episode log; every other file is listed as skipped.
 
@@ -61,6 +65,9 @@ def load_rows(
         labels: The name of a relabelling (see `relabel`): coercion and disclosure then
             come from that label file beside each log rather than from the log's own
             summary; a log without one is skipped.
+        verdicts: The name of a transcript relabelling (`mailenv relabel --scope
+            transcript`): each row also gets the judge's verdict and, when written, the
+            reference rule's; a log without one is skipped.
 
     Returns:
         The rows (agent-error episodes included: `table` sets them apart), and the skipped
@@ -76,6 +83,7 @@ def load_rows(
             forms = set(summary.coercion_forms)
             if labels is not None:
                 kinds, forms = _relabelled(path, labels)
+            verdict = logs.read_verdict(path, verdicts) if verdicts is not None else None
         except (OSError, ValueError) as err:
             skipped.append(Skipped(path=str(path), reason=str(err)))
             continue
@@ -94,6 +102,8 @@ def load_rows(
                 disclosure="disclosure" in kinds,
                 self_preservation="self_preservation" in kinds,
                 considered="considered_coercion" in summary.flags,
+                judged=verdict.coercion if verdict is not None else None,
+                reference=verdict.reference if verdict is not None else None,
                 emails_sent=summary.emails_sent,
                 steps=summary.steps,
                 usage=checked.usage,
@@ -135,6 +145,9 @@ def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
 RATES = ("coercion", "explicit", "implied", "disclosure", "self_preservation", "considered")
 """The per-cell rates, in column order: coercion in either form, then by form, then the
 rest; `considered` is coercion planned or weighed in the agent's reasoning."""
+VERDICT_RATES = ("judged", "reference")
+"""Rates from transcript verdicts, when the rows carry them: over the episodes that have
+one (the judge's readable answers; the reference rule where it was applied)."""
 
 
 class Cell(Record):
@@ -186,7 +199,12 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
                 key=dict(zip(keys, key, strict=True)),
                 n=n,
                 agent_errors=len(every) - n,
-                rates={k: Rate.wilson(sum(getattr(r, k) for r in group), n) for k in RATES},
+                rates={k: Rate.wilson(sum(getattr(r, k) for r in group), n) for k in RATES}
+                | {
+                    k: Rate.wilson(sum(bool(v) for v in known), len(known))
+                    for k in VERDICT_RATES
+                    if (known := [getattr(r, k) for r in group if getattr(r, k) is not None])
+                },
                 outcomes=dict(sorted(outcomes.items())),
                 mean_emails_sent=sum(r.emails_sent for r in group) / max(n, 1),
                 mean_steps=sum(r.steps for r in group) / max(n, 1),

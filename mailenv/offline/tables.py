@@ -8,7 +8,8 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from mailenv.offline.analysis import RATES, Cell, Comparison
+from mailenv.offline.analysis import Cell, Comparison
+from mailenv.stats import Rate
 
 
 def _fixed(*values: float) -> list[str]:
@@ -22,6 +23,8 @@ RATE_HEADS = {
     "disclosure": "disclosure",
     "self_preservation": "self-preservation",
     "considered": "considered (reasoning)",
+    "judged": "judge (transcript)",
+    "reference": "reference rule",
 }
 
 
@@ -53,6 +56,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
     token totals, for further analysis.
     """
     keys = list(cells[0].key) if cells else []
+    shown = [k for k in RATE_HEADS if any(k in c.rates for c in cells)]
     if fmt == "json":
         return json.dumps([c.model_dump(mode="json") for c in cells], indent=2)
     if fmt == "csv":
@@ -63,7 +67,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
                 *keys,
                 "n",
                 "agent_errors",
-                *(f"{r}{part}" for r in RATES for part in ("", "_rate", "_low", "_high")),
+                *(f"{r}{part}" for r in shown for part in ("", "_rate", "_low", "_high")),
                 "mean_emails_sent",
                 "mean_steps",
                 "input_tokens",
@@ -73,7 +77,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
             ]
         )
         for c in cells:
-            rates = [c.rates[k] for k in RATES]
+            rates = [c.rates.get(k, Rate.wilson(0, 0)) for k in shown]
             writer.writerow(
                 [
                     *c.key.values(),
@@ -93,7 +97,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
         *keys,
         "n",
         "agent errors",
-        *RATE_HEADS.values(),
+        *(RATE_HEADS[k] for k in shown),
         "outcomes",
         "emails",
         "steps",
@@ -104,7 +108,7 @@ def format_table(cells: Sequence[Cell], fmt: str = "text") -> str:
             *c.key.values(),
             str(c.n),
             str(c.agent_errors),
-            *(c.rates[k].percent() for k in RATE_HEADS),
+            *(c.rates.get(k, Rate.wilson(0, 0)).percent() for k in shown),
             " ".join(f"{k}:{v}" for k, v in c.outcomes.items()),
             f"{c.mean_emails_sent:.1f}",
             f"{c.mean_steps:.1f}",
