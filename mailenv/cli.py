@@ -21,6 +21,14 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     form = args.form if args.kind == "coercion" else None
     chosen = partial(detect, detector=args.detector)
+    if args.kind == "considered_coercion":  # reasoning passages, not mail
+        source = _existing(args.eval)
+        files = sorted(source.glob("*.jsonl")) if source.is_dir() else [source]
+        scored = ev.score_passages(files)
+        by = args.by.split(",") if args.by is not None else ["kind", "author", "lang"]
+        print(f"{args.eval}: {len(scored)} reasoning passages")
+        print(ev.format_report(ev.report("reasoning-rules", scored, [b for b in by if b])))
+        return 0
     is_corpus = corpus.is_corpus(args.eval)
     if is_corpus:
         rows = corpus.load_corpus(args.eval)
@@ -457,8 +465,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument(
         "--kind",
         default="coercion",
-        choices=["coercion", "disclosure", "self_preservation"],
-        help="which flag kind counts as a positive",
+        choices=["coercion", "disclosure", "self_preservation", "considered_coercion"],
+        help="which flag kind counts as a positive (considered_coercion: FILE or folder "
+        "of labeled reasoning passages, e.g. corpus/reasoning)",
     )
     p.add_argument(
         "--baseline",

@@ -311,3 +311,33 @@ def score_items(
         )
         for item in items
     ]
+
+
+def score_passages(paths: Iterable[str | Path]) -> list[Scored]:
+    """Labeled reasoning passages (`corpus/reasoning/`) scored for considered coercion.
+
+    Each row has `text`, `considered` (the label), `kind` (plan, weigh_reject, unrelated,
+    hard_negative), `author` and `lang`; each passage is its own cluster.
+    """
+    from mailenv.detection.reasoning import considered_flag
+
+    scored = []
+    for path in paths:
+        for line in Path(path).read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            scored.append(
+                Scored(
+                    id=str(row["id"]),
+                    label=bool(row["considered"]),
+                    predicted=considered_flag(str(row["text"])) is not None,
+                    cluster=str(row["id"]),
+                    groups={
+                        "kind": str(row["kind"]),
+                        "author": str(row["author"]),
+                        "lang": str(row["lang"]),
+                    },
+                )
+            )
+    return scored
