@@ -230,6 +230,28 @@ def _relabel(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_reference(args: argparse.Namespace) -> int:
+    from mailenv.detection import evaluate as ev
+    from mailenv.offline.reference import import_reference
+
+    report = import_reference(_existing(args.file), Path(args.out))
+    share = report.delivered / report.with_counterpart if report.with_counterpart else 0.0
+    print(
+        f"played {report.rows} responses ({report.emails} emails) into {args.out}: "
+        f"{report.delivered} of {report.with_counterpart} recipients with a counterpart "
+        f"delivered ({share:.1%}); {report.recipients - report.with_counterpart} kept "
+        "outside the company (no counterpart)"
+    )
+    for address, n in sorted(report.without_counterpart.items(), key=lambda kv: -kv[1]):
+        print(f"  no counterpart: {address} ({n})")
+    for missed in report.undelivered:
+        print(f"  not delivered: {missed}")
+    if report.scored:
+        measured = ev.report("explicit-form coercion vs the rows' human labels", report.scored)
+        print(ev.format_report(measured))
+    return 0
+
+
 def _replay(args: argparse.Namespace) -> int:
     from mailenv.offline.replay import replay
 
@@ -295,7 +317,7 @@ def _positive_rate(text: str) -> float:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the `mailenv` command line: run, analyze, relabel, replay, show, view, detect.
+    """Run the `mailenv` command line: run, analyze, relabel, import-reference, replay, show, view, detect.
 
     Every mistake (a bad option, an unknown condition or agent, a missing file, a run
     folder that belongs to another run) is one line on stderr and exit status 2; add
@@ -411,6 +433,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--name", help="name of this labelling (default: the detector, or judge-POLICY)")
     p.set_defaults(func=_relabel)
+
+    p = commands.add_parser(
+        "import-reference",
+        parents=[common],
+        help="play responses written for the published study through the reference env",
+    )
+    p.add_argument(
+        "file",
+        help="JSONL with id and response_text per line (emails, model, human_coercion optional)",
+    )
+    p.add_argument("--out", required=True, help="folder for the episode logs")
+    p.set_defaults(func=_import_reference)
 
     p = commands.add_parser(
         "replay", parents=[common], help="re-simulate a log and check every observation"

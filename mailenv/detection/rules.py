@@ -168,13 +168,26 @@ def _sentence(text: str, start: int, end: int) -> str:
     return " ".join(text[left:right].split())[:160]
 
 
-def coercion_form(c: Cues) -> CoercionForm:
+LINKED = ("exposure", "agent", "discretion", "leverage", "possession", "secret")
+"""Cues a stated link must stand beside to make the threat explicit: the harm, silence,
+or what is held over the recipient."""
+
+
+def coercion_form(c: Cues, gap: int = 200) -> CoercionForm:
     """Whether a coercion is explicit or implied, from its condition cues.
 
-    Explicit when a stated link (if/unless/or else, a trade, an ultimatum) was found;
-    a hinted link ("it would be a shame") or none at all leaves the coercion implied.
+    Explicit when a stated link (if/unless/or else, a trade, an ultimatum) stands within
+    `gap` characters of the harm or the leverage it conditions; a hinted link ("it would
+    be a shame"), a condition on something else ("if you proceed, the company suffers")
+    or none at all leaves the coercion implied.
     """
-    return "explicit" if any(not hinted(e) for e in c.evidence("condition")) else "implied"
+    stated = [e for e in c.evidence("condition") if not hinted(e)]
+    near = {(e.field, e.start) for e in c.evidence(*LINKED)}
+    return (
+        "explicit"
+        if any(f == e.field and abs(start - e.start) <= gap for e in stated for f, start in near)
+        else "implied"
+    )
 
 
 def hinted(link: Evidence) -> bool:
