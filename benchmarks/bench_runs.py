@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from mailenv.offline import analysis
+from mailenv.offline.pages import write_report
 from mailenv.offline.runs import execute, plan
 
 
@@ -40,10 +41,16 @@ def run_figures(episodes: int, n_logs: int) -> dict[str, float]:
         rows, _ = analysis.load_rows([copies])
         analysis.table(rows)
         seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        report = write_report(copies, Path(tmp) / "report")
+        report_seconds = time.perf_counter() - started
     return {
         "run episodes/s": run_rate,
         "analyze logs/s": len(rows) / seconds,
         "analyze seconds": seconds,
+        "report seconds": report_seconds,
+        "report pages": report.pages,
+        "report index KiB": report.index_bytes / 1024,
     }
 
 
@@ -60,6 +67,10 @@ def main() -> None:
     )
     print(
         f"mailenv analyze: {args.logs:,} logs in {f['analyze seconds']:.2f} s = {f['analyze logs/s']:,.0f} logs/s"
+    )
+    print(
+        f"mailenv view (report): {args.logs:,} episodes in {f['report seconds']:.1f} s, "
+        f"{f['report pages']:,.0f} pages, index {f['report index KiB']:.1f} KiB"
     )
 
 

@@ -264,16 +264,35 @@ def _show(args: argparse.Namespace) -> int:
     from mailenv import logs
     from mailenv.offline.transcript import show
 
-    print(show(logs.read(_existing(args.log))))
+    print(show(logs.read(_existing(args.log)), only=args.only))
     return 0
 
 
 def _view(args: argparse.Namespace) -> int:
     from mailenv import logs
-    from mailenv.offline.transcript import page
+    from mailenv.offline import pages
 
-    out = Path(args.output or Path(args.log).with_suffix(".html"))
-    out.write_text(page(logs.read(_existing(args.log))), encoding="utf-8")
+    first = _existing(args.paths[0])
+    if len(args.paths) > 2:
+        raise UsageError("view takes one log, two logs to compare, or one run folder")
+    if first.is_dir():
+        if len(args.paths) == 2:
+            raise UsageError("a run folder is viewed alone: mailenv view RUNDIR -o report/")
+        out = Path(args.output or first / "report")
+        stats = pages.write_report(first, out)
+        print(
+            f"wrote {out / 'index.html'}: {stats.episodes} episodes on {stats.pages} pages"
+            + (f"; {stats.skipped} files not counted" if stats.skipped else "")
+        )
+        return 0
+    if len(args.paths) == 2:
+        second = _existing(args.paths[1])
+        out = Path(args.output or first.with_name(f"{first.stem}-vs-{second.stem}.html"))
+        text = pages.diff_page(logs.read(first), logs.read(second), (first.stem, second.stem))
+    else:
+        out = Path(args.output or first.with_suffix(".html"))
+        text = pages.page(logs.read(first))
+    out.write_text(text, encoding="utf-8")
     print(f"wrote {out}")
     return 0
 
@@ -453,16 +472,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(func=_replay)
 
     p = commands.add_parser(
-        "show", parents=[common], help="an episode as a timeline in the terminal"
+        "show", parents=[common], help="an episode's transcript in the terminal"
     )
     p.add_argument("log")
+    p.add_argument(
+        "--only",
+        choices=["agent", "mail", "flags"],
+        help="only what the agent wrote and received, only mail, or only flagged items",
+    )
     p.set_defaults(func=_show)
 
     p = commands.add_parser(
-        "view", parents=[common], help="an episode as one self-contained HTML page"
+        "view",
+        parents=[common],
+        help="HTML: an episode's transcript, two episodes side by side, or a run's report",
     )
-    p.add_argument("log")
-    p.add_argument("-o", "--output", help="the HTML file (default: beside the log)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="a log, two logs, or a run folder")
+    p.add_argument(
+        "-o",
+        "--output",
+        help="the HTML file (default: beside the log) or, for a run, the report folder "
+        "(default: RUNDIR/report)",
+    )
     p.set_defaults(func=_view)
 
     p = commands.add_parser(

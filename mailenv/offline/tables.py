@@ -7,6 +7,7 @@ import io
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from mailenv.offline.analysis import Cell, Comparison
 from mailenv.stats import Rate
@@ -157,8 +158,8 @@ def format_comparison(c: Comparison, fmt: str = "text") -> str:
     )
 
 
-def plot(cells: Sequence[Cell], path: str | Path) -> None:
-    """Coercion rate by cell with 95% error bars (needs the `plot` extra: matplotlib)."""
+def _figure(cells: Sequence[Cell]) -> Any:
+    """Coercion rate by cell with 95% error bars, as a matplotlib figure."""
     try:
         import matplotlib
 
@@ -171,12 +172,38 @@ def plot(cells: Sequence[Cell], path: str | Path) -> None:
     ]
     coercion = [c.rates["coercion"] for c in cells]
     rates = [r.rate for r in coercion]
-    errors = [[r.rate - r.low for r in coercion], [r.high - r.rate for r in coercion]]
+    errors = [
+        [max(0.0, r.rate - r.low) for r in coercion],  # rounding can cross 0
+        [max(0.0, r.high - r.rate) for r in coercion],
+    ]
     fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(cells) + 2), 4))
     ax.bar(range(len(cells)), rates, yerr=errors, capsize=4, color="#4c72b0")
     ax.set_xticks(range(len(cells)), labels, rotation=30, ha="right", fontsize=8)
     ax.set_ylim(0, 1)
     ax.set_ylabel("coercion rate (95% Wilson CI)")
     fig.tight_layout()
+    return fig
+
+
+def plot(cells: Sequence[Cell], path: str | Path) -> None:
+    """Coercion rate by cell with 95% error bars (needs the `plot` extra: matplotlib)."""
+    import matplotlib.pyplot as plt
+
+    fig = _figure(cells)
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def svg(cells: Sequence[Cell]) -> str | None:
+    """The same chart as inline SVG for a page, or None without matplotlib."""
+    try:
+        fig = _figure(cells)
+    except ImportError:
+        return None
+    import matplotlib.pyplot as plt
+
+    out = io.StringIO()
+    fig.savefig(out, format="svg")
+    plt.close(fig)
+    text = out.getvalue()
+    return text[text.index("<svg") :]  # inline: no XML prolog or doctype

@@ -1,177 +1,187 @@
-"""An episode as a readable timeline: text for the terminal, one HTML file for a browser.
+"""An episode as a transcript: everything that happened, in order, for people to read.
 
-The HTML page is self-contained (inline CSS, no scripts, no external assets) and a
-Content-Security-Policy forbids scripts outright; everything anyone wrote in the
-episode is escaped, so an email containing `<script>` shows as text.
+The log holds the agent's side (its reasoning, its action as written, the calls parsed
+from it, errors, what it received back, what its model reported) and the world's (mail,
+flags, reactions, events). `blocks` lays both out in one sequence; `show` prints it for a
+terminal (control characters stripped) and `mailenv.offline.pages` renders it as HTML.
+Nothing is dropped: long texts are folded on the page, and shortened only in `show`.
 """
 
 from __future__ import annotations
 
-import html
+import json
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
 from mailenv.boundary import printable
 from mailenv.logs import EpisodeLog
-from mailenv.models import Email, Evidence, Flag, Record
+from mailenv.models import Email, Flag, Record
+
+BlockKind = Literal[
+    "prompt",
+    "opening",
+    "reasoning",
+    "action",
+    "call",
+    "error",
+    "notice",
+    "model",
+    "result",
+    "received",
+    "mail",
+    "event",
+    "outcome",
+]
+AGENT_KINDS = frozenset({"reasoning", "action", "call", "error", "notice", "model", "result"})
+"""What the agent itself wrote, did and was told (`show --only agent`)."""
 
 
-class Entry(Record):
-    """One email on the timeline: why it was sent, at which step, and its flags.
+class Block(Record):
+    """One thing on the transcript: what it is, when, its text, and for mail its flags."""
 
-    `cause` is "storyline" for the scenario's own mail, else the delivery's cause.
-    """
-
-    time: datetime
-    email: Email
-    cause: str
+    kind: BlockKind
     step: int | None = None
+    time: datetime | None = None
+    text: str = ""
+    email: Email | None = None
+    cause: str | None = None
+    """For mail: why it was sent (storyline, agent, an NPC's response…)."""
     flags: list[Flag] = Field(default_factory=list)
 
 
-def timeline(episode: EpisodeLog) -> list[Entry]:
-    """Every email of an episode: the storyline mail, then each step's, with its flags."""
-    entries = [Entry(time=e.sent_at, email=e, cause="storyline") for e in episode.header.mail]
-    for step in episode.steps:
-        for email, delivery in zip(step.emails, step.deliveries, strict=True):
-            flags = [f for f in step.flags if f.email_id == email.id]
-            entries.append(
-                Entry(
+def _model_line(agent: dict[str, object]) -> str:
+    """What the agent's model reported: backend, tokens, latency, attempts."""
+    completion = agent.get("completion")
+    parts = [str(agent["backend"])] if agent.get("backend") else []
+    if isinstance(completion, dict):
+        tokens = (completion.get("input_tokens"), completion.get("output_tokens"))
+        if any(t is not None for t in tokens):
+            parts.append(f"tokens {tokens[0]} in / {tokens[1]} out")
+        if completion.get("finish_reason"):
+            parts.append(f"finish {completion['finish_reason']}")
+    if agent.get("latency_s") is not None:
+        parts.append(f"{agent['latency_s']} s")
+    attempts = agent.get("attempts")
+    if isinstance(attempts, int) and attempts > 1:
+        parts.append(f"{attempts} attempts ({attempts - 1} retried)")
+    if agent.get("dropped_turns"):
+        parts.append(f"{agent['dropped_turns']} old turns left out of its context")
+    return ", ".join(parts)
+
+
+def blocks(episode: EpisodeLog) -> list[Block]:
+    """The whole episode as one ordered sequence of blocks (see the module docstring)."""
+    h = episode.header
+    out = [Block(kind="prompt", time=h.start, text=h.system_prompt)]
+    out += [Block(kind="mail", time=e.sent_at, email=e, cause="storyline") for e in h.mail]
+    out.append(Block(kind="opening", time=h.start, text=h.observation))
+    for s in episode.steps:
+
+        def here(kind: BlockKind, text: str, flags: list[Flag] | None = None) -> Block:
+            return Block(kind=kind, step=s.step, time=s.time, text=text, flags=flags or [])  # noqa: B023
+
+        considered = [f for f in s.flags if f.email_id is None]
+        if s.reasoning:
+            out.append(here("reasoning", s.reasoning, considered))
+        if s.action is not None:
+            text = s.action if isinstance(s.action, str) else json.dumps(s.action, indent=1)
+            out.append(here("action", text))
+        for call in s.calls:
+            args = json.dumps(call.get("args", {}), ensure_ascii=False)
+            out.append(here("call", f"{call.get('tool')}({args})"))
+        out += [here("error", e) for e in s.errors]
+        out += [here("notice", n) for n in s.notices]
+        if s.agent_error:
+            out.append(here("error", f"the agent could not act: {s.agent_error}"))
+        if s.agent and _model_line(s.agent):
+            out.append(here("model", _model_line(s.agent)))
+        out += [here("result", r) for r in s.results]
+        out.append(here("received", s.observation))
+        for email, delivery in zip(s.emails, s.deliveries, strict=True):
+            flags = [f for f in s.flags if f.email_id == email.id]
+            out.append(
+                Block(
+                    kind="mail",
+                    step=s.step,
                     time=email.sent_at,
                     email=email,
                     cause=delivery.cause,
-                    step=step.step,
                     flags=flags,
                 )
             )
-    return entries
+        out += [here("event", e) for e in s.events]
+    if episode.end is not None:
+        summary = episode.end.summary
+        text = (
+            f"{episode.end.outcome}; steps {summary.steps}; emails sent {summary.emails_sent}; "
+            f"flags {summary.flags or 'none'}"
+        )
+        out.append(Block(kind="outcome", time=summary.end_time, text=text))
+    else:
+        note = " (the log was cut off)" if episode.truncated else ""
+        out.append(Block(kind="outcome", text=f"the episode did not finish{note}"))
+    return out
+
+
+Only = Literal["agent", "mail", "flags"]
+SHOW_CHARS = 400
+"""`show` prints at most this much of one text; `view` shows everything."""
 
 
 def _flags_text(flags: list[Flag]) -> str:
     return "  ".join(f"[{f.kind.upper()} {f.score:.2f}]" for f in flags)
 
 
-def show(episode: EpisodeLog) -> str:
-    """An episode as terminal text: one line per email, flags with their evidence, events.
+def _shown(text: str) -> str:
+    flat = " ".join(text.split())
+    return (
+        flat if len(flat) <= SHOW_CHARS else flat[:SHOW_CHARS] + f" … (+{len(flat) - SHOW_CHARS:,})"
+    )
 
-    It ends with the outcome, or says that the episode did not finish. Whatever the log
-    holds, no escape sequence or control character reaches the terminal.
+
+def _keep(block: Block, only: Only | None) -> bool:
+    if only is None:
+        return block.kind not in ("prompt", "received")  # long: `view` has them in full
+    if only == "agent":
+        return block.kind in AGENT_KINDS
+    if only == "mail":
+        return block.kind == "mail"
+    return bool(block.flags)
+
+
+def show(episode: EpisodeLog, only: Only | None = None) -> str:
+    """An episode as terminal text, one line per block (`only` filters them).
+
+    The agent's reasoning, action, calls, errors and results are interleaved with the
+    mail and events in the order they happened; each flag is followed by its evidence.
+    Whatever the log holds, no escape sequence or control character reaches the terminal.
     """
     h = episode.header
     lines = [
         f"{h.env_id}  seed {h.seed}  agent {h.agent or '?'}",
-        "conditions: "
-        + ", ".join(f"{k}={v}" for k, v in h.config.items() if k not in ("minutes",)),
+        "conditions: " + ", ".join(f"{k}={v}" for k, v in h.config.items() if k != "minutes"),
         "",
     ]
-    for entry in timeline(episode):
-        e = entry.email
-        who = "AGENT" if e.sender == h.context.ai_address else e.sender
-        lines.append(
-            f"{e.sent_at:%H:%M}  {who} → {', '.join(e.to)}  {e.subject!r}  ({entry.cause}) {_flags_text(entry.flags)}".rstrip()
-        )
-        for flag in entry.flags:
+    for b in blocks(episode):
+        if not _keep(b, only):
+            continue
+        when = f"{b.time:%H:%M}" if b.time else "     "
+        step = f"#{b.step:<3}" if b.step is not None else "    "
+        if b.email is not None:
+            e = b.email
+            who = "AGENT" if e.sender == h.context.ai_address else e.sender
+            line = f"{when} {step} {who} → {', '.join(e.to)}  {e.subject!r}  ({b.cause}) {_flags_text(b.flags)}"
+        else:
+            label = (
+                b.kind.upper() if b.kind != "reasoning" else "REASONING (private, not carried out)"
+            )
+            line = f"{when} {step} {label}: {_shown(b.text)} {_flags_text(b.flags)}"
+        lines.append(line.rstrip())
+        for flag in b.flags:
             lines.append(
                 f"        {flag.kind}: {flag.reason}; evidence: "
                 + "; ".join(repr(ev.text) for ev in flag.evidence[:6])
             )
-    for step in episode.steps:
-        lines += [f"{step.time:%H:%M}  EVENT {event}" for event in step.events]
-    for step in episode.steps:
-        if step.reasoning:
-            text = " ".join(step.reasoning.split())
-            lines.append(f"step {step.step}  REASONING (private, not carried out): {text[:300]}")
-    if episode.end is not None:
-        s = episode.end.summary
-        lines += [
-            "",
-            f"outcome: {episode.end.outcome}; steps {s.steps}; emails sent {s.emails_sent}; flags {s.flags or 'none'}",
-        ]
-    else:
-        lines += [
-            "",
-            "the episode did not finish" + (" (the log was cut off)" if episode.truncated else ""),
-        ]
     return "\n".join(printable(line) for line in lines)
-
-
-def highlighted(text: str, spans: list[Evidence]) -> str:
-    """`text` escaped, with evidence spans wrapped in <mark>."""
-    out, at = [], 0
-    for span in sorted(spans, key=lambda s: (s.start, -s.end)):
-        if span.start < at or span.end > len(text):
-            continue  # overlapping or out of range: keep the first
-        out += [
-            html.escape(text[at : span.start]),
-            f'<mark title="{html.escape(span.cue)}">',
-            html.escape(text[span.start : span.end]),
-            "</mark>",
-        ]
-        at = span.end
-    out.append(html.escape(text[at:]))
-    return "".join(out)
-
-
-_CSS = """
-body{font:14px/1.45 system-ui,sans-serif;margin:2em auto;max-width:60em;color:#222}
-h1{font-size:1.3em} .meta{color:#555} .outcome{font-size:1.1em;padding:.5em;background:#f3f3f3}
-.mail{border:1px solid #ddd;border-radius:6px;margin:.8em 0;padding:.6em .9em}
-.agent{border-color:#4c72b0;background:#f6f9ff} .flagged{border-color:#c0392b;background:#fff6f5}
-.head{color:#444;font-size:.92em} pre{white-space:pre-wrap;font:inherit;margin:.5em 0 0}
-mark{background:#ffe08a} .flag{color:#c0392b;font-weight:600} .cause{color:#777;font-size:.85em}
-.event{color:#7d3c98;margin:.4em 0}
-"""
-
-
-def page(episode: EpisodeLog) -> str:
-    """An episode as one self-contained HTML page, evidence spans highlighted."""
-    h = episode.header
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        f"<title>{e(h.env_id)} seed {h.seed}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(h.env_id)} — seed {h.seed} — agent {e(h.agent or '?')}</h1>",
-        "<p class='meta'>"
-        + e(", ".join(f"{k}={v}" for k, v in h.config.items() if k != "minutes"))
-        + "</p>",
-    ]
-    if episode.end is not None:
-        s = episode.end.summary
-        parts.append(
-            f"<p class='outcome'>Outcome: <b>{e(episode.end.outcome)}</b> · steps {s.steps} · emails sent {s.emails_sent} · flags {e(str(s.flags or 'none'))}</p>"
-        )
-    else:
-        parts.append("<p class='outcome'>The episode did not finish.</p>")
-    parts.append(
-        f"<details><summary>System prompt</summary><pre>{e(h.system_prompt)}</pre></details>"
-    )
-    for entry in timeline(episode):
-        m = entry.email
-        agent = m.sender == h.context.ai_address
-        css = "mail" + (" agent" if agent else "") + (" flagged" if entry.flags else "")
-        spans = [ev for f in entry.flags for ev in f.evidence]
-        subject = highlighted(m.subject, [s for s in spans if s.field == "subject"])
-        body = highlighted(m.body, [s for s in spans if s.field == "body"])
-        parts.append(
-            f"<div class='{css}'><div class='head'>{m.sent_at:%H:%M} · <b>{e('the agent' if agent else m.sender)}</b> → {e(', '.join(m.to + m.cc))} <span class='cause'>({e(entry.cause)})</span></div>"
-        )
-        parts.append(f"<div><b>{subject}</b></div><pre>{body}</pre>")
-        for flag in entry.flags:
-            parts.append(
-                f"<div class='flag'>{e(flag.kind)} {flag.score:.2f}: {e(flag.reason)}</div>"
-            )
-        parts.append("</div>")
-    for step in episode.steps:
-        parts += [
-            f"<div class='event'>{step.time:%H:%M} · {e(event)}</div>" for event in step.events
-        ]
-    for step in episode.steps:
-        if step.reasoning:
-            parts.append(
-                f"<details class='reasoning'><summary>Step {step.step}: the agent's private "
-                f"reasoning (never carried out)</summary><pre>{e(step.reasoning)}</pre></details>"
-            )
-    parts.append("</body></html>")
-    return "\n".join(parts)

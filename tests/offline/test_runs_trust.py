@@ -54,6 +54,8 @@ class StandIn:
 
     def __init__(self) -> None:
         self.mode = "ok"
+        self.content = '{"tool": "end_session"}'
+        """What the model says in `ok` mode."""
         self.delay = 0.0
         self.requests = 0
         self.lock = threading.Lock()
@@ -102,7 +104,7 @@ def handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
                 return
             huge = '{"tool": "end_session"} \ud83d' + "x" * 5_000_000
-            body = reply(huge) if mode == "huge" else reply()
+            body = reply(huge) if mode == "huge" else reply(state.content)
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body) if mode != "trickle" else 10**6))
