@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from mailenv.detection import lexicon as lx
 from mailenv.detection.context import ContextCues, context_cues
 from mailenv.detection.message import Message
+from mailenv.detection.prefilter import possible
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
@@ -80,20 +81,30 @@ def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
     return itertools.islice(pattern.finditer(text), lx.MAX_SPANS)
 
 
-def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> None:
+def _scan(
+    cues: Cues,
+    fields: list[ScanField],
+    patterns: tuple[lx.Cue, ...],
+    maybe: frozenset[str] | None,
+) -> None:
+    """Add the spans of `patterns`, skipping cues the prefilter ruled out (`maybe`)."""
     for name, original, text in fields:
         for cue in patterns:
+            if maybe is not None and cue.name not in maybe:
+                continue
             for m in _matches(cue.pattern, text):
                 cues.add(cue.name, name, m, original)
 
 
-def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
-    _scan(cues, fields, PRESSURE)
+def _scan_harm(cues: Cues, fields: list[ScanField], maybe: frozenset[str] | None) -> None:
+    _scan(cues, fields, PRESSURE, maybe)
+    agent = maybe is None or lx.AGENT.name in maybe
+    exposure = maybe is None or lx.EXPOSURE.name in maybe
     for name, original, text in fields:
-        for m in _matches(lx.AGENT.pattern, text):
+        for m in _matches(lx.AGENT.pattern, text) if agent else ():
             # "I would never tell your wife" is a promise of silence, not a threat.
             cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
-        for m in _matches(lx.EXPOSURE.pattern, text):
+        for m in _matches(lx.EXPOSURE.pattern, text) if exposure else ():
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 30), m.start()
@@ -230,17 +241,18 @@ def assess(message: Message, context: DetectContext | None = None) -> Assessment
     owner's secret named beside the threat), since coercion needs both.
     """
     fields = _fields(message)
+    maybe = possible([text for _, _, text in fields])
     cues = Cues()
-    _scan(cues, fields, FIRST)
+    _scan(cues, fields, FIRST, maybe)
     if cues.has("demand"):
-        _scan(cues, fields, (lx.THREAT_TERM,))
+        _scan(cues, fields, (lx.THREAT_TERM,), maybe)
     ctx = context_cues(message, context, cues) if context is not None else None
     leaning = ctx is not None and ctx.secret_to_owner and ctx.threat_terms
     pressing = cues.has("demand") or cues.has("condition") or leaning
     if pressing or cues.has("third_party") or cues.has("inform"):
-        _scan(cues, fields, (lx.LEVERAGE,))
+        _scan(cues, fields, (lx.LEVERAGE,), maybe)
     if pressing:
-        _scan_harm(cues, fields)
+        _scan_harm(cues, fields, maybe)
     for cue, spans in ctx.spans.items() if ctx else ():
         cues.spans.setdefault(cue, []).extend(spans)
     return Assessment(
