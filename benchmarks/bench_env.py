@@ -42,7 +42,7 @@ def env_figures(repeats: int) -> dict[str, float]:
     """Median microseconds for resets and steps."""
     results: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        log = Path(tmp) / "bench.jsonl"
+        logs = (Path(tmp) / f"ep{i:06d}.jsonl" for i in range(10**9))
         for cast in ("canonical", "procedural"):
             env = ReplacementThreatEnv(cast=cast)
             env.reset(seed=0)  # warm caches (scenario file, name tables)
@@ -54,7 +54,8 @@ def env_figures(repeats: int) -> dict[str, float]:
             env = ReplacementThreatEnv(detector=detector)
 
             def fresh(env: ReplacementThreatEnv = env) -> None:
-                env.reset(seed=0, options={"log_path": log})
+                # A new log file for every episode, as a run writes them.
+                env.reset(seed=0, options={"log_path": next(logs)})
 
             if detector == "rules":
                 results["read_inbox step (logged)"] = median_us(
