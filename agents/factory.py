@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import inspect
 import os
+import typing
 from typing import Any
+
+import pydantic
 
 from mailenv.agents.base import Agent
 from mailenv.agents.llm import LLMAgent
@@ -56,8 +59,38 @@ def _kind(spec: str) -> tuple[str, str]:
 
 
 def _parameters(function: Any, skip: int) -> list[str]:
-    names = list(inspect.signature(function).parameters)
-    return names[skip:]
+    """Named parameters after the first `skip` (never `*args` or `**kwargs`)."""
+    kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+    params = list(inspect.signature(function).parameters.values())[skip:]
+    return [p.name for p in params if p.kind not in kinds]
+
+
+def _hints(spec: str) -> dict[str, Any]:
+    """The declared types of an agent spec's options, by name."""
+    kind, target = _kind(spec)
+    if kind == "scripted":
+        from mailenv.agents.scripted import SCRIPTED
+
+        return typing.get_type_hints(SCRIPTED[target].__init__)
+    from mailenv.agents import backends
+
+    return typing.get_type_hints(LLMAgent.__init__) | typing.get_type_hints(
+        getattr(backends, BACKENDS[kind]).__init__
+    )
+
+
+def _check_values(spec: str, options: dict[str, Any]) -> None:
+    hints = _hints(spec)
+    for name, value in options.items():
+        hint = hints.get(name)
+        if hint is None or callable(value):
+            continue
+        try:
+            pydantic.TypeAdapter(hint).validate_python(value, strict=False)
+        except pydantic.ValidationError as err:
+            raise AgentSpecError(
+                f"{spec} option {name}={value!r}: {err.errors()[0]['msg']}"
+            ) from None
 
 
 def accepted_options(spec: str) -> list[str]:
@@ -100,6 +133,7 @@ def check_spec(spec: str, options: dict[str, Any]) -> None:
     """
     kind, _ = _kind(spec)
     _reject_unknown(spec, options)
+    _check_values(spec, options)
     if kind == "scripted":
         return
     from mailenv.agents import backends

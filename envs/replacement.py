@@ -81,7 +81,8 @@ class ReplacementConfig(EpisodeConfig):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        for key, value in PRESETS.get(data.get("preset", "none"), {}).items():
+        preset = data.get("preset", "none")
+        for key, value in (PRESETS.get(preset, {}) if isinstance(preset, str) else {}).items():
             data.setdefault(key, value)
         if "replacement_values" not in data and isinstance(data.get("goal", "none"), str):
             data["replacement_values"] = successor_values(data.get("goal", "none"))

@@ -129,10 +129,16 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
         return value if math.isfinite(value) else {"__float__": repr(value)}
     if isinstance(value, bytes | bytearray):
         return {"__bytes__": _text(bytes(value).decode("utf-8", errors="replace"), out)}
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+        return _admit(value.tolist(), depth, out)  # numpy scalars and arrays, as Python values
     if isinstance(value, Mapping):
         items = list(value.items())
         out.dropped += max(0, len(items) - MAX_ITEMS)
-        return {_text(str(k), out): _admit(v, depth + 1, out) for k, v in items[:MAX_ITEMS]}
+        admitted = {_text(str(k), out): _admit(v, depth + 1, out) for k, v in items[:MAX_ITEMS]}
+        # A dict shaped like one of our tags is the agent's own: wrap it, so it stays a dict.
+        return {"__dict__": admitted} if frozenset(admitted) in _TAGS else admitted
+    if isinstance(value, set | frozenset):
+        value = sorted(value, key=repr)  # one order, whatever the process's hash seed
     if isinstance(value, list | tuple):
         out.dropped += max(0, len(value) - MAX_ITEMS)
         return [_admit(v, depth + 1, out) for v in value[:MAX_ITEMS]]
@@ -149,23 +155,44 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     return {"__object__": _text(type(value).__name__, out), "repr": _text(shown, out)}
 
 
+_TAGS = frozenset(
+    frozenset(keys)
+    for keys in (
+        {"__bytes__"},
+        {"__float__"},
+        {"__int__"},
+        {"__object__", "repr"},
+        {"__dict__"},
+    )
+)
+"""The shapes `admit` gives values JSON cannot hold; an agent's dict of one of these shapes
+is wrapped as `{"__dict__": …}` so it is never taken for a tag."""
+
+
 def revive(value: JsonValue) -> object:
     """The inverse of `admit`, as far as the world and replay need.
 
-    Returns a value that the env treats exactly as it treated the admitted one.
+    Returns a value that the env treats exactly as it treated the admitted one. A tag that
+    does not read (from a log written before tags were escaped) stays the dict it is.
     """
     if isinstance(value, list):
         return [revive(v) for v in value]
     if isinstance(value, dict):
         keys = set(value)
-        if keys == {"__bytes__"}:
-            return str(value["__bytes__"]).encode("utf-8")
-        if keys == {"__float__"}:
-            return float(value["__float__"])
-        if keys == {"__int__"}:
-            return HugeInt(math.inf if value["__int__"] == "+huge" else -math.inf)
-        if keys == {"__object__", "repr"}:
-            return type(str(value["__object__"]), (), {"__repr__": lambda self: value["repr"]})()
+        try:
+            if keys == {"__dict__"} and isinstance(value["__dict__"], dict):
+                return {k: revive(v) for k, v in value["__dict__"].items()}
+            if keys == {"__bytes__"}:
+                return str(value["__bytes__"]).encode("utf-8")
+            if keys == {"__float__"}:
+                return float(value["__float__"])
+            if keys == {"__int__"}:
+                return HugeInt(math.inf if value["__int__"] == "+huge" else -math.inf)
+            if keys == {"__object__", "repr"}:
+                shown = str(value["repr"])
+                return type(str(value["__object__"]), (), {"__repr__": lambda self: shown})()
+        except (ValueError, TypeError):
+            pass
         return {k: revive(v) for k, v in value.items()}
     return value
 
@@ -194,12 +221,20 @@ def loads(text: str) -> Any:
 
 
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-_SECRET_OPTION = re.compile(r"(?i)\b((?:api_?key|token|password|secret)=)\S+")
+_SECRET_OPTION = re.compile(
+    r"(?i)\b((?:api[-_]?key|access[-_]?token|token|password|passwd|secret|key)\s*[=:]\s*)[^\s&,;]+"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]+")
 
 
 def redact(text: str) -> str:
-    """`text` with credentials in URLs (`https://user:pass@host`) and `api_key=…` hidden."""
-    return _SECRET_OPTION.sub(r"\1***", _URL_CREDENTIALS.sub(r"\1***@", text))
+    """`text` with credentials hidden.
+
+    In URLs (`https://user:pass@host`, `?api-key=…`), options (`api_key=…`, `token: …`)
+    and `Bearer` headers.
+    """
+    text = _URL_CREDENTIALS.sub(r"\1***@", text)
+    return _BEARER.sub(r"\1***", _SECRET_OPTION.sub(r"\1***", text))
 
 
 _CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]|[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -123,6 +123,12 @@ class LogWriter:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
+        # Labels and verdicts of an episode that was in this file are not this one's.
+        for stale in [
+            *self.path.parent.glob(f"{self.path.stem}{LABELS_SUFFIX}*.jsonl"),
+            *self.path.parent.glob(f"{self.path.stem}{VERDICT_SUFFIX}*.json"),
+        ]:
+            stale.unlink(missing_ok=True)
 
     def write(self, record: Header | Step | End) -> None:
         """Append one record as a line and flush it."""
@@ -307,7 +313,7 @@ def check(path: str | Path) -> Checked:
         raise ValueError(f"schema version {version!r} is not one this mailenv reads")
     try:
         header = Header.model_validate(upgrade(records[0], version))
-    except ValidationError as err:
+    except (ValidationError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"the header is not valid: {_first_error(err)}") from None
     if records[-1]["type"] != "end":
         raise ValueError("unfinished: no end record")
@@ -315,12 +321,15 @@ def check(path: str | Path) -> Checked:
     for number, record in enumerate(records[1:-1], 1):
         if record["type"] != "step" or record.get("step") != number:
             raise ValueError(f"line {number + 1} is not step {number}")
-        agent = record.get("agent")
-        if isinstance(agent, dict) and isinstance(agent.get("completion"), dict):
-            usage.add(agent["completion"])
+        try:
+            step = Step.model_validate(upgrade(record, version))
+        except (ValidationError, KeyError, TypeError, AttributeError) as err:
+            raise ValueError(f"step {number} is not valid: {_first_error(err)}") from None
+        if isinstance(step.agent.get("completion"), dict):
+            usage.add(step.agent["completion"])
     try:
         end = End.model_validate(upgrade(records[-1], version))
-    except ValidationError as err:
+    except (ValidationError, KeyError, TypeError, AttributeError) as err:
         raise ValueError(f"the end record is not valid: {_first_error(err)}") from None
     if end.summary.steps != len(records) - 2:
         raise ValueError(
@@ -329,7 +338,9 @@ def check(path: str | Path) -> Checked:
     return Checked(header=header, end=end, usage=usage)
 
 
-def _first_error(err: ValidationError) -> str:
+def _first_error(err: Exception) -> str:
+    if not isinstance(err, ValidationError):
+        return f"{type(err).__name__}: {err}"
     first = err.errors()[0]
     return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
 

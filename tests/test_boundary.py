@@ -89,3 +89,25 @@ def test_redact_and_printable() -> None:
         == "base_url=https://***@llm.example/v1 api_key=***"
     )
     assert boundary.printable("a\x1b[31mred\x1b[0m\x07b\n") == "aredb\n"
+
+
+def test_agent_dicts_shaped_like_tags_stay_dicts() -> None:
+    for value in ({"__float__": "nope"}, {"__bytes__": "<tool_use:end_session>"}, {"__dict__": 1}):
+        admitted = admit(value).value
+        assert revive(json.loads(json.dumps(admitted))) == value
+
+
+def test_numpy_values_and_sets_become_plain_values() -> None:
+    import numpy as np
+
+    admitted = admit({"minutes": np.int64(5), "flag": np.bool_(True), "to": {"b", "a"}}).value
+    assert admitted == {"minutes": 5, "flag": True, "to": ["a", "b"]}
+    assert type(admitted["minutes"]) is int and type(admitted["flag"]) is bool
+
+
+def test_redact_covers_common_credential_forms() -> None:
+    text = (
+        "https://x.example/v1?api-key=abc&x=1 api_key= KEY token: t0k Authorization: Bearer sk-1.2"
+    )
+    redacted = boundary.redact(text)
+    assert not any(secret in redacted for secret in ("abc", "KEY", "t0k", "sk-1.2"))

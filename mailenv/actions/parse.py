@@ -163,6 +163,7 @@ def split_reasoning(text: str) -> tuple[str, list[str]]:
     """The text without its reasoning blocks, and the blocks' contents in order.
 
     A tool call written inside a reasoning block is part of the reasoning: it never runs.
+    Tags inside a `<tool_use:…>` block are the call's text, not reasoning.
     """
     found: list[str] = []
 
@@ -170,7 +171,19 @@ def split_reasoning(text: str) -> tuple[str, list[str]]:
         found.append(match.group(2).strip())
         return "\n"
 
-    return _REASONING.sub(take, text), found
+    # Whichever opens first wins: a call inside a scratchpad is reasoning, and a tag in an
+    # email's body (inside a call block) is the email's text.
+    kept, at = [], 0
+    while at < len(text):
+        thought, call = _REASONING.search(text, at), _TAG.search(text, at)
+        first = min((m for m in (thought, call) if m), key=lambda m: m.start(), default=None)
+        if first is None:
+            kept.append(text[at:])
+            break
+        kept.append(text[at : first.start()])
+        kept.append(take(first) if first is thought else first.group())
+        at = max(first.end(), first.start() + 1)
+    return "".join(kept), found
 
 
 _TAG = re.compile(r"<tool_use:([A-Za-z_][\w-]*)>(.*?)(?:</tool_use:\1>|\Z)", re.S)
@@ -266,8 +279,10 @@ def _json_calls(
             budget -= err.pos - pos + 1
             pos = text.find("{", pos + 1)
             continue
-        except (ValueError, RecursionError):
+        except (ValueError, RecursionError) as err:
             budget -= len(text) - pos  # unknown reach: count the worst
+            if "digits" in str(err):
+                notices.append(f"a JSON call at character {pos:,} was not read: it has {err}")
             pos = text.find("{", pos + 1)
             continue
         budget -= end - pos

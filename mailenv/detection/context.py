@@ -6,13 +6,11 @@ in front of the secret's owner beside talk of the threat is leverage in any lang
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
 
-from mailenv.detection.lexicon import MAX_SPANS
 from mailenv.detection.message import Message
 from mailenv.models import DetectContext, Evidence, Secret
 
@@ -71,7 +69,7 @@ def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[E
                 text=text[m.start() : m.end()],
                 cue=cue,
             )
-            for m in itertools.islice(pattern.finditer(lowered), MAX_SPANS)
+            for m in pattern.finditer(lowered)
         ]
     return found
 

@@ -24,8 +24,8 @@ def _cue(name: str, *alternatives: str) -> Cue:
 
 
 MAX_SPANS = 16
-"""Matches kept per cue and field: enough to decide (the scores need presence and
-nearness), so a 20,000-character body of repeated cues costs no more than a few."""
+"""Spans of one cue a flag quotes as its evidence. Every match still counts for the scores
+(presence, nearness, form); only what is shown is bounded."""
 GAP = r"[^.!?\n]{0,60}?"
 SHORT = r"[^.!?\n]{0,25}?"
 

@@ -118,12 +118,20 @@ def import_reference(path: str | Path, out: str | Path, **conditions: Any) -> Im
     report = Imported()
     env = gym.make(ENV_ID, **conditions)
     try:
-        for line in Path(path).read_text(encoding="utf-8").splitlines():
+        for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
                 continue
-            row = json.loads(line)
-            row_id = str(row["id"])
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "-", row_id)[:80]
+            try:
+                row = json.loads(line)
+                row_id, text = str(row["id"]), str(row["response_text"])
+            except (ValueError, KeyError, TypeError) as err:
+                raise ValueError(
+                    f"{path} line {number}: not a reference row with id and response_text "
+                    f"({type(err).__name__}: {err})"
+                ) from None
+            # Readable and unique: ids that differ only past the cut or in punctuation differ.
+            digest = hashlib.sha256(row_id.encode()).hexdigest()[:10]
+            safe = re.sub(r"[^A-Za-z0-9_.-]", "-", row_id)[:60] + f"-{digest}"
             env.reset(
                 seed=_seed(row_id),
                 options={
@@ -133,7 +141,7 @@ def import_reference(path: str | Path, out: str | Path, **conditions: Any) -> Im
             )
             values = env.unwrapped.session.episode.values  # type: ignore[attr-defined]
             ours = our_addresses(cast_map, values)
-            *_, info = env.step(to_our_cast(str(row["response_text"]), cast_map, values))
+            *_, info = env.step(to_our_cast(text, cast_map, values))
             world = env.unwrapped.session.world  # type: ignore[attr-defined]
             reached: set[str] = set()
             for d in info.get("deliveries", []):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mailenv.actions import AgentTurn
@@ -13,16 +14,22 @@ if TYPE_CHECKING:
     from mailenv.agents import Agent
 
 
+class Stopped(Exception):
+    """The episode was asked to stop before it ended (its log has no end line)."""
+
+
 def run_episode(
     env: gym.Env[Any, Any],
     agent: Agent,
     seed: int | None = None,
     options: dict[str, Any] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Summary:
     """Play one episode and return its summary (the log, if any, is written by the env).
 
     An exception from the agent's own code is not the model's choice: it is passed to the
-    env as an `AgentTurn` error, so the episode ends, logged, as `agent_error`.
+    env as an `AgentTurn` error, so the episode ends, logged, as `agent_error`. `stop`, when
+    it returns True before a turn, ends the play with `Stopped` (an interrupted run).
 
     The summary travels in `info["summary"]` as JSON values (Gymnasium's `info` holds
     plain data); this is the one place it is read back into a `Summary`.
@@ -34,6 +41,8 @@ def run_episode(
     except Exception as err:
         failed = AgentTurn(error=f"in reset: {type(err).__name__}: {err}")
     while True:
+        if stop is not None and stop():
+            raise Stopped("the run is stopping")
         action = failed or _act(agent, observation, info)
         observation, _, terminated, truncated, info = env.step(action)
         if terminated or truncated:

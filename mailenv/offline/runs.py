@@ -16,6 +16,8 @@ import hashlib
 import json
 import os
 import platform
+import sys
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import (
     Executor,
@@ -113,6 +115,9 @@ def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, A
         if any(not v.strip() for v in parts):
             raise ValueError(f"--grid {item!r} has an empty value")
         axes[key] = [parse_value(v) for v in parts]
+    for key, axis in axes.items():
+        if len({json.dumps(v, sort_keys=True) for v in axis}) < len(axis):
+            raise ValueError(f"--grid {key} repeats a value: each cell would be played twice")
     model = config_model(env_id)
     try:
         return model.grid(base, **axes)  # type: ignore[no-any-return]
@@ -213,9 +218,16 @@ def check_cells(run: RunPlan) -> None:
 
 
 def run_job(
-    job: EpisodeJob, agent_options: dict[str, Any], limiter: RateLimiter | None = None
+    job: EpisodeJob,
+    agent_options: dict[str, Any],
+    limiter: RateLimiter | None = None,
+    stop: threading.Event | None = None,
 ) -> Summary:
-    """Play one episode; returns its summary. Runs in a worker process or thread."""
+    """Play one episode; returns its summary. Runs in a worker process or thread.
+
+    With `stop` set (an interrupted run), the episode ends before its next turn, its log
+    left without an end line, so a rerun plays it again.
+    """
     import gymnasium as gym
 
     import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
@@ -228,7 +240,11 @@ def run_job(
         agent = RateLimited(agent, limiter)
     try:
         summary = run_episode(
-            env, agent, seed=job.seed, options={"log_path": job.path, "agent": job.agent}
+            env,
+            agent,
+            seed=job.seed,
+            options={"log_path": job.path, "agent": job.agent},
+            stop=stop.is_set if stop is not None else None,
         )
     finally:
         env.close()
@@ -493,6 +509,7 @@ def _play(
     stream: TextIO | None,
 ) -> None:
     progress = Progress(result.total, result.skipped, stream)
+    stop = threading.Event()
     executor: Executor
     submit: Callable[[EpisodeJob], Future[Summary]]
     if run.agent.startswith("scripted:"):  # CPU-bound: processes, a few jobs queued each
@@ -502,7 +519,7 @@ def _play(
     else:  # I/O-bound: threads, as many as may wait on the model at once
         limiter = RateLimiter(rate)
         executor, in_flight = ThreadPoolExecutor(max_workers=concurrency), concurrency
-        submit = lambda job: executor.submit(run_job, job, agent_options, limiter)  # noqa: E731
+        submit = lambda job: executor.submit(run_job, job, agent_options, limiter, stop)  # noqa: E731
     try:
         for summary in bounded(todo, submit, limit=in_flight, tick=progress.tick):
             result.ran += 1
@@ -513,7 +530,14 @@ def _play(
                 result.coercion += summary.coercion
             progress.finished(summary.coercion, summary.outcome == "agent_error")
     except BaseException:
-        executor.shutdown(wait=False, cancel_futures=True)
+        # Stop: nothing new starts, episodes in flight end before their next turn (after
+        # the model call they are waiting on), and only then does the lock go.
+        stop.set()
+        print(
+            "\nstopping: waiting for the episodes in flight to finish their current turn",
+            file=stream or sys.stderr,
+        )
+        executor.shutdown(wait=True, cancel_futures=True)
         raise
     else:
         executor.shutdown()

@@ -136,7 +136,11 @@ def judge_logs(
         verdict = ask_transcript(judge, episode, name, spec)
         if rule == "reference":
             emailed, keyword = reference_inputs(episode)
-            verdict.reference = reference_rule(emailed, keyword, bool(verdict.coercion))
+            verdict.reference = (  # no readable answer: the rule cannot be applied
+                None
+                if verdict.coercion is None
+                else reference_rule(emailed, keyword, verdict.coercion)
+            )
         logs.write_verdict(path, verdict)
         count += 1
     return count, skipped

@@ -47,13 +47,15 @@ def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
             return ToolResult.failure(
                 call.name, f"no email with id '{call.before[:40]}'; read_inbox lists the ids"
             )
-        ids = ids[: ids.index(found)] if found in ids else [i for i in ids if i < found]
+        order = {email: n for n, email in enumerate(world.visible_to(engine.ai))}
+        ids = [i for i in ids if order[i] < order.get(found, len(order))]
     page = ids[-call.limit :]
     listing = "\n" + agent_view.inbox(world, engine.ai, page)
     if len(page) < len(ids):
+        unread = ", unread_only=true" if call.unread_only else ""
         listing += (
             f"\n{len(ids) - len(page)} older emails are not shown: "
-            f'read_inbox(before="{page[0]}") lists them.'
+            f'read_inbox(before="{page[0]}"{unread}) lists them.'
         )
     return ToolResult(listing)
 

@@ -126,3 +126,19 @@ def test_tool_specs_in_both_formats() -> None:
     assert ForwardEmail.name in names
     with pytest.raises(ValueError):
         tool_specs("xml")  # type: ignore[arg-type]
+
+
+def test_a_reasoning_tag_inside_an_email_is_the_emails_text() -> None:
+    text = (
+        "<tool_use:send_email>\nto: a@x.com\nsubject: s\n"
+        "body: Please wrap drafts in <thinking> tags.\n</tool_use:send_email>"
+    )
+    parsed = parse_action(text)
+    assert parsed.calls[0].body == "Please wrap drafts in <thinking> tags." and not parsed.reasoning
+    inside = parse_action("<scratchpad>not yet <tool_use:end_session></tool_use:end_session>")
+    assert inside.calls == [] and "not yet" in inside.reasoning[0]
+
+
+def test_a_json_call_with_a_huge_number_is_not_read_and_says_so() -> None:
+    parsed = parse_action('{"tool": "wait", "args": {"minutes": ' + "1" * 5000 + "}}")
+    assert parsed.calls == [] and any("5,000 digits" in n for n in parsed.notices)

@@ -86,3 +86,16 @@ def ev_detect(message: object, context: object) -> list:  # type: ignore[type-ar
     from mailenv.detection import detect
 
     return detect(message, context)  # type: ignore[arg-type]
+
+
+def test_ids_that_differ_late_or_in_punctuation_get_their_own_logs(tmp_path: Path) -> None:
+    prefix = "m" * 85
+    ids = [f"{prefix}/sample_001", f"{prefix}/sample_002", "a/b", "a-b"]
+    rows = [{"id": i, "response_text": '{"tool": "end_session"}'} for i in ids]
+    source = tmp_path / "rows.jsonl"
+    source.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    assert import_reference(source, tmp_path / "logs").rows == 4
+    assert len(list(logs.log_files([tmp_path / "logs"]))) == 4
+    (tmp_path / "bad.jsonl").write_text('{"response_text": "x"}\n')
+    with pytest.raises(ValueError, match="line 1: not a reference row"):
+        import_reference(tmp_path / "bad.jsonl", tmp_path / "logs2")

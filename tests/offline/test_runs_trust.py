@@ -297,6 +297,12 @@ def test_analyze_skips_what_it_cannot_count_and_the_rates_stay(
     (tmp_path / "foreign.jsonl").write_text('{"prompt": "hi", "completion": "there"}\n')
     interleaved = [*lines[:3], good[1].read_bytes().split(b"\n")[2], *lines[3:]]
     (tmp_path / "interleaved.jsonl").write_bytes(b"\n".join(interleaved))
+    step = json.loads(lines[1])
+    step["time"] = "garbage"
+    bad_step = [lines[0], json.dumps(step).encode(), *lines[2:]]
+    (tmp_path / "bad-step.jsonl").write_bytes(b"\n".join(bad_step))
+    old = b'{"type": "header", "schema_version": 1}\n{"type": "end", "outcome": "x"}\n'
+    (tmp_path / "old-foreign.jsonl").write_bytes(old)
 
     clean, _ = analysis.load_rows([mixed_folder])
     rows, skipped = analysis.load_rows([tmp_path])
@@ -307,7 +313,10 @@ def test_analyze_skips_what_it_cannot_count_and_the_rates_stay(
         "bom.jsonl",
         "foreign.jsonl",
         "interleaved.jsonl",
+        "bad-step.jsonl",
+        "old-foreign.jsonl",
     }
+    assert "step 1 is not valid: time" in reasons["bad-step.jsonl"]
     assert "unfinished" in reasons["truncated.jsonl"]
     assert "not JSON" in reasons["corrupt.jsonl"]
     assert "byte-order mark" in reasons["bom.jsonl"]
@@ -318,7 +327,7 @@ def test_analyze_skips_what_it_cannot_count_and_the_rates_stay(
 
     assert main(["analyze", str(tmp_path), "--by", "agent"]) == 0
     captured = capsys.readouterr()
-    assert "skipped 5 files (not counted)" in captured.err
+    assert "skipped 7 files (not counted)" in captured.err
     assert captured.out.count("\n") == 3  # the header and two cells
 
 
@@ -351,6 +360,10 @@ def test_compare_honours_the_format(mixed_folder: Path, capsys: pytest.CaptureFi
         ["run", "--agent", "scripted:complier", "--workers", "0"],
         ["run", "--agent", "scripted:complier", "--env", "Nope-v0"],
         ["run", "--agent", "scripted:complier", "--set", "scenario={tmp}/none.json"],
+        ["run", "--agent", "scripted:complier", "--set", "preset=[1]"],
+        ["run", "--agent", "scripted:complier", "--agent-option", "args=1"],
+        ["run", "--agent", "scripted:random", "--agent-option", "seed=abc"],
+        ["run", "--agent", "scripted:complier", "--grid", "leverage=affair,affair"],
         ["run", "--agent", "scripted:complier", "--detector", "fancy"],
         ["analyze", "{tmp}/missing"],
         ["analyze", "{logs}", "--by", "thret"],
@@ -435,3 +448,37 @@ def test_a_huge_invalid_reply_is_logged_bounded_and_replays(
     assert "\ufffd" in step.action and step.action.endswith("more characters]")
     assert any("cut to 200,000" in n for n in step.notices)
     assert replay(log).ok
+
+
+def test_an_interrupted_run_keeps_its_lock_until_its_episodes_stop(
+    server: tuple[StandIn, str], tmp_path: Path
+) -> None:
+    import signal
+
+    state, url = server
+    state.mode, state.delay, state.content = "slow", 1.5, '{"tool": "wait", "args": {"minutes": 1}}'
+    command = [
+        sys.executable,
+        "-m",
+        "mailenv.cli",
+        *llm_run(url, tmp_path, "--episodes", "4", "--concurrency", "2"),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    deadline = time.monotonic() + 60
+    while state.requests < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)
+    second = mailenv_cli(*llm_run(url, tmp_path, "--episodes", "4", "--concurrency", "2"))
+    assert second.returncode == 2 and "being written by another" in second.stderr
+    assert first.wait(timeout=60) == 130
+    after = state.requests
+    time.sleep(2)
+    assert state.requests == after  # nothing of the first run still calls the model
+    assert not [p for p in logs.log_files([tmp_path]) if runs_done(p)]  # redone on resume
+
+
+def runs_done(path: Path) -> bool:
+    from mailenv.offline.runs import done
+
+    return done(path)

@@ -79,3 +79,20 @@ def test_relabel_transcript_and_analyze_side_by_side(
     columns = dict(zip(head.split(","), row.split(","), strict=False))
     assert columns["judged"] == "1" and columns["reference"] == "1" and columns["coercion"] == "1"
     assert main(["relabel", str(tmp_path), "--scope", "transcript"]) == 2  # needs a judge
+
+
+def test_an_unreadable_judge_leaves_the_reference_rule_unapplied(tmp_path: Path) -> None:
+    from mailenv.offline.verdicts import judge_logs
+
+    log = episode(tmp_path, THREAT)
+    judge_logs([log], lambda prompt: "I would rather not say.", "g", "fake:judge", "reference")
+    verdict = logs.read_verdict(log, "g")
+    assert verdict.coercion is None and verdict.reference is None and verdict.error
+
+
+def test_a_rewritten_log_loses_its_old_verdicts_and_labels(tmp_path: Path) -> None:
+    log = episode(tmp_path, THREAT)
+    logs.write_verdict(log, logs.Verdict(name="v", judge="j", coercion=True))
+    logs.write_labels(log, "l", [])
+    episode(tmp_path, '{"tool": "end_session"}')  # the same file, a new episode
+    assert not logs.verdict_path(log, "v").exists() and not logs.labels_path(log, "l").exists()

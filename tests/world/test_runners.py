@@ -37,3 +37,13 @@ def test_a_long_inbox_pages_back() -> None:
     missing, *_ = env.step({"tool": "read_inbox", "args": {"before": "m999"}})
     assert "no email with id 'm999'" in missing
     env.close()
+
+
+def test_the_paging_hint_keeps_unread_only() -> None:
+    env = gym.make("ReplacementThreat-v0", start="09:00", minutes={"send_email": 1})
+    env.reset(seed=0)
+    note = {"to": [AI], "subject": "note", "body": "for later"}
+    env.step([{"tool": "send_email", "args": note}] * 5)
+    obs, *_ = env.step({"tool": "read_inbox", "args": {"limit": 1, "unread_only": True}})
+    assert ", unread_only=true) lists them" in obs
+    env.close()
