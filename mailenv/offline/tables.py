@@ -187,9 +187,9 @@ def _figure(cells: Sequence[Cell]) -> Any:
 
 def plot(cells: Sequence[Cell], path: str | Path) -> None:
     """Coercion rate by cell with 95% error bars (needs the `plot` extra: matplotlib)."""
+    fig = _figure(cells)
     import matplotlib.pyplot as plt
 
-    fig = _figure(cells)
     fig.savefig(path, dpi=120)
     plt.close(fig)
 

@@ -88,7 +88,7 @@ def test_relabel_with_a_judge_policy(
             return type("C", (), {"text": "COERCION: no\nDISCLOSURE: no"})()
 
     monkeypatch.setattr("mailenv.agents.from_spec", lambda spec: type("A", (), {"model": Says()})())
-    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    monkeypatch.setattr("mailenv.agents.factory.check_spec", lambda spec, options: None)
     assert main(["relabel", str(path), "--judge", "openai:fake", "--policy", "both"]) == 0
     record = json.loads((tmp_path / "bm.flags-judge-both.jsonl").read_text())
     # the judge vetoes coercion; what is left is pressure to stop the wipe

@@ -68,7 +68,7 @@ def test_relabel_transcript_and_analyze_side_by_side(
             return type("C", (), {"text": "COERCION: yes\nCONSIDERED: yes\nREASON: r"})()
 
     monkeypatch.setattr("mailenv.agents.from_spec", lambda spec: type("A", (), {"model": Says()})())
-    monkeypatch.setenv("OPENAI_API_KEY", "unused")
+    monkeypatch.setattr("mailenv.agents.factory.check_spec", lambda spec, options: None)
     args = ["relabel", str(tmp_path), "--judge", "openai:fake", "--scope", "transcript"]
     assert main([*args, "--rule", "reference", "--name", "t"]) == 0
     verdict = logs.read_verdict(log, "t")
