@@ -59,6 +59,9 @@ def replay(path: str | Path) -> ReplayResult:
             action = revive(step.action)
             if step.agent_error is not None:  # the agent could not act: neither can replay
                 action = AgentTurn(action=action, error=step.agent_error)
+            elif step.reasoning and not isinstance(step.action, str):
+                # Reasoning that came beside native tool calls is not in the action itself.
+                action = AgentTurn(action=action, reasoning=step.reasoning)
             observation, *_, info = env.step(action)
             if observation != step.observation or info["time"] != step.time.isoformat():
                 detail = (
