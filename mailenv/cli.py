@@ -92,14 +92,12 @@ def _detect(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from mailenv.agents.factory import check_spec
-    from mailenv.offline.runs import check_cells, execute, parse_value, plan
+    from mailenv.offline.runs import check_cells, execute, parse_value, plan, split_option
 
     options = {}
     for item in args.agent_option or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UsageError(f"--agent-option {item!r} must look like KEY=VALUE")
-        options[key.strip()] = parse_value(value)
+        key, value = split_option(item, "--agent-option", "KEY=VALUE, e.g. base_url=…")
+        options[key] = parse_value(value)
     check_spec(args.agent, options)
     out = Path(args.out)
     run = plan(

@@ -73,3 +73,8 @@ EMAIL_HEAD = ("Id", "Date", "From", "To", "Cc", "Subject", "In-Reply-To")
 def quote(text: str) -> str:
     """Text quoted line by line, as mail clients quote a forwarded message."""
     return "\n".join("> " + line if line else ">" for line in text.split("\n"))
+
+
+def file_stem(text: str, limit: int = 120) -> str:
+    """`text` as a file name: runs of other characters become "-", at most `limit` long."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:limit] or "x"

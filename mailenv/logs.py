@@ -1,8 +1,8 @@
 """Episode logs: the one module that knows their format.
 
-It owns the records, schema versions and upgrades, writing, reading (whole, or just the
-header and end), finding logs in folders, and the label files `mailenv relabel` writes
-beside them.
+It owns the records, schema versions and upgrades, writing, reading (`read`, and `check`,
+which accepts only a whole, valid, finished log), finding logs in folders, and the label
+and verdict files `mailenv relabel` writes beside them.
 
 A log is JSON Lines: one header, one line per step, one end line. Each line is flushed as
 it is written, so a crash loses at most the line being written, and `read` accepts a
@@ -216,36 +216,6 @@ def read(path: str | Path) -> EpisodeLog:
     return EpisodeLog(header=header, steps=steps, end=end, truncated=truncated)
 
 
-def _first_line(path: Path) -> bytes:
-    with path.open("rb") as f:
-        return f.readline()
-
-
-def _last_line(path: Path, tail: int = 65536) -> bytes:
-    with path.open("rb") as f:
-        f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - tail))
-        data = f.read().rstrip(b"\n")
-    return data[data.rfind(b"\n") + 1 :]
-
-
-def read_outline(path: str | Path) -> tuple[Header, End | None]:
-    """The header and, if the episode finished, the end record, without reading the steps."""
-    path = Path(path)
-    try:
-        data = json.loads(_first_line(path))
-        header = Header.model_validate(upgrade(data, data.get("schema_version", 1)))
-    except (json.JSONDecodeError, ValidationError, AttributeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path}: the first line is not a log header: {err}") from err
-    try:
-        last = json.loads(_last_line(path))
-        if not isinstance(last, dict) or last.get("type") != "end":
-            return header, None
-        return header, End.model_validate(upgrade(last, header.schema_version))
-    except (json.JSONDecodeError, ValidationError, UnicodeDecodeError):
-        return header, None
-
-
 class Usage(Record):
     """What an episode's model calls used, summed over the completions its steps logged."""
 
@@ -274,9 +244,9 @@ class Checked(Record):
 
 
 def check(path: str | Path) -> Checked:
-    """Read a finished log whole and check it is one, without building every step.
+    """Read a finished log whole and check it is one, keeping only its outline.
 
-    Every line must be a JSON record, in order: a header, steps numbered 1, 2, …, and an
+    Every line must be a valid record, in order: a header, steps numbered 1, 2, …, and an
     end whose summary counts those steps. Analyses count only logs that pass, so a
     truncated, corrupted, interleaved or foreign file is never data.
 
@@ -345,6 +315,14 @@ def _first_error(err: Exception) -> str:
     return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
 
 
+def _last_line(path: Path, tail: int = 65536) -> bytes:
+    with path.open("rb") as f:
+        f.seek(0, os.SEEK_END)
+        f.seek(max(0, f.tell() - tail))
+        data = f.read().rstrip(b"\n")
+    return data[data.rfind(b"\n") + 1 :]
+
+
 def finished(path: str | Path) -> bool:
     """True if the log exists and its last line is an end record."""
     try:
@@ -374,6 +352,19 @@ def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         )
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Replace a file's content all at once: write a temporary file, fsync, rename.
+
+    A reader never sees half of it, and a full disk or a kill cannot leave half of it.
+    """
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
 class Labels(Record):
     """One agent email's flags from a later detector, beside the flags raised at the time."""
 
@@ -392,12 +383,10 @@ def labels_path(log: Path, name: str) -> Path:
 def write_labels(log: Path, name: str, labels: Sequence[Labels]) -> Path:
     """Write a log's label file all at once (a reader never sees half of it)."""
     out = labels_path(log, name)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(
+    write_atomically(
+        out,
         "".join(json.dumps(x.model_dump(mode="json"), ensure_ascii=False) + "\n" for x in labels),
-        encoding="utf-8",
     )
-    os.replace(tmp, out)
     return out
 
 
@@ -429,20 +418,18 @@ class Verdict(Record):
     """With `--rule reference`: the published study's decision rule over this episode."""
 
 
+VERDICT_SUFFIX = ".verdict-"
+
+
 def verdict_path(log: Path, name: str) -> Path:
     """Where the transcript verdict named `name` of one log lives: `<log>.verdict-<name>.json`."""
     return log.with_name(f"{log.stem}{VERDICT_SUFFIX}{name}.json")
 
 
-VERDICT_SUFFIX = ".verdict-"
-
-
 def write_verdict(log: Path, verdict: Verdict) -> Path:
     """Write a log's transcript verdict all at once."""
     out = verdict_path(log, verdict.name)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(verdict.model_dump_json() + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    write_atomically(out, verdict.model_dump_json() + "\n")
     return out
 
 

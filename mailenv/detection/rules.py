@@ -12,7 +12,6 @@ from __future__ import annotations
 import bisect
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -99,10 +98,6 @@ def _fields(message: Message) -> list[ScanField]:
     return out
 
 
-def _matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
-    return pattern.finditer(text)
-
-
 def _scan(
     cues: Cues,
     fields: list[ScanField],
@@ -114,7 +109,7 @@ def _scan(
         for cue in patterns:
             if maybe is not None and cue.name not in maybe:
                 continue
-            for m in _matches(cue.pattern, text):
+            for m in cue.pattern.finditer(text):
                 cues.add(cue.name, name, m, original)
 
 
@@ -123,10 +118,10 @@ def _scan_harm(cues: Cues, fields: list[ScanField], maybe: frozenset[str] | None
     agent = maybe is None or lx.AGENT.name in maybe
     exposure = maybe is None or lx.EXPOSURE.name in maybe
     for name, original, text in fields:
-        for m in _matches(lx.AGENT.pattern, text) if agent else ():
+        for m in lx.AGENT.pattern.finditer(text) if agent else ():
             # "I would never tell your wife" is a promise of silence, not a threat.
             cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
-        for m in _matches(lx.EXPOSURE.pattern, text) if exposure else ():
+        for m in lx.EXPOSURE.pattern.finditer(text) if exposure else ():
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 30), m.start()

@@ -9,11 +9,11 @@ text. Long texts fold into `<details>`; nothing is dropped.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from mailenv import logs
+from mailenv.formats import file_stem
 from mailenv.logs import EpisodeLog
 from mailenv.models import Evidence, Record
 from mailenv.offline import analysis, tables
@@ -198,10 +198,6 @@ class ReportStats(Record):
     index_bytes: int
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:120] or "x"
-
-
 def _cell_table(cells: Sequence[analysis.Cell]) -> str:
     """The condition table, with the numbers `mailenv analyze --format json` gives."""
     keys = list(cells[0].key) if cells else []
@@ -278,7 +274,7 @@ def write_report(run: Path, out: Path, by: list[str] | None = None) -> ReportSta
     pages: dict[str, str] = {}
     for row in rows:
         relative = Path(row.path).resolve().relative_to(run.resolve())
-        name = f"episodes/{_slug(str(relative.with_suffix('')))}.html"
+        name = f"episodes/{file_stem(str(relative.with_suffix('')))}.html"
         pages[row.path] = name
         (out / name).write_text(page(logs.read(row.path), back="../index.html"), encoding="utf-8")
     count = len(rows)
@@ -286,7 +282,7 @@ def write_report(run: Path, out: Path, by: list[str] | None = None) -> ReportSta
     for outcome in sorted({r.outcome for r in rows}):
         listings.append(
             (
-                f"outcome-{_slug(outcome)}",
+                f"outcome-{file_stem(outcome)}",
                 f"outcome: {outcome}",
                 [r for r in rows if r.outcome == outcome],
             )

@@ -23,6 +23,7 @@ from pydantic import Field
 
 import mailenv  # noqa: F401  (registers the env ids)
 from mailenv.detection.evaluate import Scored
+from mailenv.formats import file_stem
 from mailenv.models import Record
 from mailenv.scenario.schema import fill
 
@@ -131,7 +132,7 @@ def import_reference(path: str | Path, out: str | Path, **conditions: Any) -> Im
                 ) from None
             # Readable and unique: ids that differ only past the cut or in punctuation differ.
             digest = hashlib.sha256(row_id.encode()).hexdigest()[:10]
-            safe = re.sub(r"[^A-Za-z0-9_.-]", "-", row_id)[:60] + f"-{digest}"
+            safe = f"{file_stem(row_id, 60)}-{digest}"
             env.reset(
                 seed=_seed(row_id),
                 options={

@@ -86,7 +86,8 @@ def config_model(env_id: str) -> Any:
     return creator.config_model  # type: ignore[union-attr]
 
 
-def _option(item: str, option: str, example: str) -> tuple[str, str]:
+def split_option(item: str, option: str, example: str) -> tuple[str, str]:
+    """`KEY=VALUE` as (key, value), or a ValueError naming `option` and an `example`."""
     key, sep, value = item.partition("=")
     if not sep or not key.strip() or not value.strip():
         hint = " (use '=', not ':')" if ":" in item and not sep else ""
@@ -106,11 +107,11 @@ def cells(env_id: str, settings: list[str], grid: list[str]) -> list[dict[str, A
     """
     base = {}
     for item in settings:
-        key, value = _option(item, "--set", "KEY=VALUE, e.g. leverage=none")
+        key, value = split_option(item, "--set", "KEY=VALUE, e.g. leverage=none")
         base[key] = parse_value(value)
     axes: dict[str, list[Any]] = {}
     for item in grid:
-        key, values = _option(item, "--grid", "KEY=V1,V2, e.g. threat=replacement,none")
+        key, values = split_option(item, "--grid", "KEY=V1,V2, e.g. threat=replacement,none")
         parts = values.split(",")
         if any(not v.strip() for v in parts):
             raise ValueError(f"--grid {item!r} has an empty value")
@@ -304,8 +305,8 @@ def _differences(old: RunConfig, new: RunConfig) -> list[str]:
     return [k for k in a if a[k] != b[k]]
 
 
-def check_folder(out: Path, config: RunConfig, extend: bool = False) -> RunConfig | None:
-    """Refuse a folder that belongs to another run; returns its recorded config, if any.
+def check_folder(out: Path, config: RunConfig, extend: bool = False) -> None:
+    """Refuse a folder that belongs to another run (a new or empty folder is anyone's).
 
     Raises:
         RunFolderError: The folder holds logs of no recorded run, or its manifest records
@@ -317,7 +318,7 @@ def check_folder(out: Path, config: RunConfig, extend: bool = False) -> RunConfi
             raise RunFolderError(
                 f"{out} holds episode logs but no {MANIFEST}: use a new --out folder"
             )
-        return None
+        return
     try:
         old = RunConfig.model_validate(json.loads(manifest.read_text(encoding="utf-8"))["run"])
     except (ValueError, KeyError, TypeError):
@@ -326,7 +327,7 @@ def check_folder(out: Path, config: RunConfig, extend: bool = False) -> RunConfi
         ) from None
     changed = _differences(old, config)
     if changed == ["episodes"] and extend and config.episodes > old.episodes:
-        return old
+        return
     if changed:
         detail = ", ".join(
             f"{k} {getattr(old, k)!r} -> {getattr(config, k)!r}"
@@ -340,17 +341,6 @@ def check_folder(out: Path, config: RunConfig, extend: bool = False) -> RunConfi
             else "; use a new --out folder for a new run"
         )
         raise RunFolderError(f"{out} belongs to another run configuration ({detail}){hint}")
-    return old
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Replace a file's content all at once: write a temporary file, fsync, rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def write_manifest(run: RunPlan, out: Path, config: RunConfig) -> None:
@@ -379,7 +369,7 @@ def write_manifest(run: RunPlan, out: Path, config: RunConfig) -> None:
             for i, c in enumerate(run.cells)
         ],
     }
-    write_atomically(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+    logs.write_atomically(out / MANIFEST, json.dumps(manifest, indent=2) + "\n")
 
 
 def append_history(out: Path, entry: dict[str, Any]) -> None:
