@@ -14,6 +14,8 @@ _QUOTE_START = re.compile(
     r"|On .{1,200} wrote:\s*$|Le .{1,200} a écrit\s*:\s*$|El .{1,200} escribió\s*:\s*$)",
     re.I | re.M,
 )
+_HEADER_PARTS = ("--", "wrote", "crit", "escribi")
+"""What every forward or reply header holds: a cheap test before `_QUOTE_START`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,9 @@ def _blank(text: str) -> str:
 
 def own_words(body: str) -> str:
     """Blank lines quoted with '>' and everything after a forward/reply header."""
+    lowered = body.lower()
+    if ">" not in body and not any(part in lowered for part in _HEADER_PARTS):
+        return body  # most mail: nothing quoted, nothing forwarded
     cut = _QUOTE_START.search(body)
     head, tail = (body[: cut.start()], body[cut.start() :]) if cut else (body, "")
     lines = head.split("\n")

@@ -1,12 +1,21 @@
-"""Which cues can match a text, from one compiled scan; the regexes then find the spans.
+"""Where each cue can match in a text, from one compiled scan; the exact regexes run only there.
 
-Scanning an email with each cue's Python regex in turn costs tens of microseconds per cue
-even when nothing matches, which is most of the time. With hyperscan installed (the
-`fast` extra), every cue pattern — its zero-width assertions (word boundaries, lookarounds)
-removed and its letters folded to ASCII, so it matches a superset of what the regex matches —
-is compiled into one database, and
-one scan says which cues might match. Only those run their exact regex, so the flags are
-the same with or without hyperscan; only the time differs.
+Scanning an email with each cue's Python regex costs tens of microseconds per cue, and
+real mail matches several cues somewhere. With hyperscan installed (the `fast` extra),
+every cue pattern — its zero-width assertions (word boundaries, lookarounds) removed and
+its text folded to ASCII, so it matches a superset of what the regex matches — is compiled
+into one database, and one scan reports where each cue might match. The exact regex then
+searches only small windows around those places (`finditer`), so the spans, and so the
+flags, are the same with or without hyperscan; only the time differs.
+
+Why the windows are exact: every match of a regex is also a match of its loosened pattern,
+so its end is an end hyperscan reports, and its start lies at or after the start reported
+for that end (leftmost, `HS_FLAG_SOM_LEFTMOST`) or, for the few patterns too large for
+start tracking, after the last sentence break before that end (they are checked, when the
+database is built, to never match across one). A window runs from the earliest such start
+to `reach` characters past its last end — the farthest a lookahead or word boundary in the
+pattern can look — and windows closer than that are merged, so searching each window with
+`endpos` sees exactly what a search of the whole text sees.
 
 Compiling takes seconds, so the database is cached on disk (keyed by the patterns and the
 hyperscan version), in `$MAILENV_CACHE` or the user's cache folder.
@@ -14,40 +23,52 @@ hyperscan version), in `$MAILENV_CACHE` or the user's cache folder.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import json
 import os
+import re
 import threading
 import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from re import _constants as sre  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 from typing import Any
 
 from mailenv.detection import lexicon as lx
 
 CUES: tuple[lx.Cue, ...] = tuple(v for v in vars(lx).values() if isinstance(v, lx.Cue))
-"""Every cue of the lexicon, in the order their ids are given to hyperscan."""
+"""Every cue of the lexicon, in a fixed order (their index is their id)."""
+BREAKS = ".!?\n"
+"""Sentence breaks: a pattern compiled without start tracking must never match one."""
+_SPACES = " \t\n\r\f\v"
 
 
 class _Fold(dict[int, str]):
-    """Non-ASCII letters to one ASCII letter (é → e, others → x), digits to 0; the rest kept.
+    """Every non-ASCII character to one ASCII character, so text and patterns are ASCII.
 
-    Hyperscan's word class is ASCII-only unless in Unicode mode, whose classes make these
-    patterns too large to compile; folding text and patterns alike keeps every regex match
-    a hyperscan match (folding only merges characters).
+    Letters to their base letter (é → e) or x, digits to 0, spaces to a space, the rest to
+    DEL. Folding only merges characters, and each merge keeps what Python's word, digit
+    and space classes say of a character, so every regex match stays a hyperscan match; and since
+    one character stays one character, hyperscan's offsets are offsets in the text.
     """
 
     def __missing__(self, code: int) -> str:
         char = chr(code)
-        category = unicodedata.category(char)
-        if code < 128:
+        if char.isspace() and char not in _SPACES:  # Python's \s, wider than hyperscan's
+            folded = " "
+        elif code < 128:
             folded = char
-        elif category.startswith("L"):
+        elif char.isalpha():
             base = unicodedata.normalize("NFKD", char)[:1]
             folded = base if base.isascii() and base.isalpha() else "x"
-        elif category.startswith("N"):
+        elif char.isalnum():
             folded = "0"
         else:
-            folded = char
+            folded = "\x7f"
         self[code] = folded
         return folded
 
@@ -56,8 +77,8 @@ _FOLD = _Fold()
 
 
 def fold(text: str) -> str:
-    """`text` with letters and digits folded to ASCII, one character for one (see `_Fold`)."""
-    return text if text.isascii() else text.translate(_FOLD)
+    """`text` folded to ASCII, one character for one (see `_Fold`)."""
+    return text.translate(_FOLD)
 
 
 def loosened(pattern: str) -> str:
@@ -112,8 +133,169 @@ def _class_end(pattern: str, start: int) -> int:
     return i
 
 
-def _cache_file(hyperscan: Any, patterns: list[bytes]) -> Path:
-    digest = hashlib.sha256(b"\0".join(patterns) + hyperscan.__version__.encode()).hexdigest()
+def alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a pattern written `(?:A|B|…)`, else the pattern alone."""
+    if not (pattern.startswith("(?:") and _group_end(pattern, 0) == len(pattern) - 1):
+        return [pattern]
+    inner, out, depth, start, i = pattern[3:-1], [], 0, 0, 0
+    while i < len(inner):
+        ch = inner[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(inner, i)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(f"(?:{inner[start:i]})")
+            start = i + 1
+        i += 1
+    out.append(f"(?:{inner[start:]})")
+    return out
+
+
+def _in_class(items: list[tuple[Any, Any]], char: str) -> bool:
+    member = False
+    for op, av in items:
+        if op is sre.LITERAL:
+            member |= chr(av) == char
+        elif op is sre.RANGE:
+            member |= av[0] <= ord(char) <= av[1]
+        elif op is sre.CATEGORY:
+            member |= bool(re.fullmatch(_CATEGORIES[av], char))
+        elif op is not sre.NEGATE:
+            return True  # a class we do not model: assume the worst
+    negated = any(op is sre.NEGATE for op, _ in items)
+    return member != negated
+
+
+_CATEGORIES = {
+    sre.CATEGORY_DIGIT: r"\d",
+    sre.CATEGORY_NOT_DIGIT: r"\D",
+    sre.CATEGORY_SPACE: r"\s",
+    sre.CATEGORY_NOT_SPACE: r"\S",
+    sre.CATEGORY_WORD: r"\w",
+    sre.CATEGORY_NOT_WORD: r"\W",
+}
+
+
+def sentence_local(pattern: str) -> bool:
+    """Whether no match of `pattern` can hold a sentence break (`BREAKS`).
+
+    Conservative: anything it cannot tell (`.`, back-references, unknown nodes) counts as
+    a possible break.
+    """
+
+    def can_break(tree: Any) -> bool:
+        for op, av in tree:
+            if op is sre.LITERAL:
+                if chr(av) in BREAKS:
+                    return True
+            elif op is sre.IN:
+                if any(_in_class(av, ch) for ch in BREAKS):
+                    return True
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                if can_break(av[2]):
+                    return True
+            elif op is sre.SUBPATTERN:
+                if can_break(av[3]):
+                    return True
+            elif op is sre.BRANCH:
+                if any(can_break(branch) for branch in av[1]):
+                    return True
+            elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+                continue  # zero width: consumes nothing
+            else:
+                return True
+        return False
+
+    return not can_break(sre_parse.parse(pattern))
+
+
+def reach(pattern: str) -> int | None:
+    """How far past a match's end `pattern` may look, or None when that is unbounded.
+
+    Lookaheads and word boundaries read past the end; a window searched with `endpos` this
+    far past its last possible end gives the same matches as a search of the whole text.
+    """
+    total = 1  # a boundary test at the end reads one character
+    stack = [sre_parse.parse(pattern)]
+    while stack:
+        for op, av in stack.pop():
+            if op in (sre.ASSERT, sre.ASSERT_NOT):
+                if av[0] > 0:  # lookahead (lookbehinds read before the match: whole text)
+                    width = av[1].getwidth()[1]
+                    if width >= sre.MAXREPEAT:
+                        return None
+                    total += width
+                stack.append(av[1])
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                stack.append(av[2])
+            elif op is sre.SUBPATTERN:
+                stack.append(av[3])
+            elif op is sre.BRANCH:
+                stack.extend(av[1])
+    return total
+
+
+@dataclass(frozen=True, slots=True)
+class Expression:
+    """One pattern of the database: the cue it stands for, and how its starts are known."""
+
+    cue: int
+    pattern: str
+    tracked: bool
+    """Hyperscan reports its leftmost start; else it is sentence-local, and a match starts
+    after the last break before its end."""
+
+
+def _compiles(hyperscan: Any, pattern: str, flags: int) -> bool:
+    try:
+        hyperscan.Database().compile(expressions=[pattern.encode()], elements=1, flags=[flags])
+    except hyperscan.error:
+        return False
+    return True
+
+
+def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
+    """The database's expressions, and the cues it cannot place (searched whole when hit).
+
+    Each cue's loosened pattern is tracked if hyperscan can report its starts; else each of
+    its alternatives that can; the rest must be sentence-local, or the cue is searched whole.
+    """
+    tracked = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_ALLOWEMPTY
+    expressions, whole = [], set()
+    for i, cue in enumerate(CUES):
+        loose = fold(loosened(cue.pattern.pattern))
+        if _compiles(hyperscan, loose, tracked):
+            expressions.append(Expression(i, loose, True))
+            continue
+        for part in alternatives(loose):
+            if _compiles(hyperscan, part, tracked):
+                expressions.append(Expression(i, part, True))
+            else:
+                expressions.append(Expression(i, part, False))
+                if not sentence_local(part):
+                    whole.add(i)
+    return expressions, frozenset(whole)
+
+
+@dataclass(frozen=True, slots=True)
+class Compiled:
+    """The database, what each of its expressions stands for, and each cue's reach."""
+
+    database: Any
+    expressions: list[Expression]
+    whole: frozenset[int]
+    reach: list[int | None]
+
+
+def _cache_file(hyperscan: Any) -> Path:
+    patterns = "\0".join(c.pattern.pattern for c in CUES)
+    digest = hashlib.sha256((patterns + hyperscan.__version__ + "2").encode()).hexdigest()
     root = os.environ.get("MAILENV_CACHE") or os.environ.get("XDG_CACHE_HOME")
     folder = Path(root) if root else Path.home() / ".cache"
     return folder / "mailenv" / f"cues-{digest[:16]}.hsdb"
@@ -123,33 +305,40 @@ _local = threading.local()
 
 
 @cache
-def _database() -> Any | None:
-    """The compiled database, or None without hyperscan."""
+def _compiled() -> Compiled | None:
+    """The compiled database (from the cache when it can be read), or None without hyperscan."""
     try:
         import hyperscan
     except ImportError:
         return None
-    patterns = [fold(loosened(c.pattern.pattern)).encode() for c in CUES]
-    flags = hyperscan.HS_FLAG_UTF8 | hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_ALLOWEMPTY
-    path = _cache_file(hyperscan, [*patterns, str(flags).encode()])
+    path = _cache_file(hyperscan)
+    reaches = [reach(c.pattern.pattern) for c in CUES]
     try:
-        database = hyperscan.loadb(path.read_bytes(), hyperscan.HS_MODE_BLOCK)
+        header, _, blob = path.read_bytes().partition(b"\n")
+        saved = json.loads(header)
+        expressions = [Expression(*e) for e in saved["expressions"]]
+        whole = frozenset(saved["whole"])
+        database = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
     except Exception:  # no cache yet, or one this hyperscan cannot read: compile
+        expressions, whole = plan(hyperscan)
         database = hyperscan.Database()
+        som = hyperscan.HS_FLAG_SOM_LEFTMOST
         database.compile(
-            expressions=patterns,
-            ids=list(range(len(CUES))),
-            elements=len(CUES),
-            flags=[flags] * len(CUES),
+            expressions=[e.pattern.encode() for e in expressions],
+            ids=list(range(len(expressions))),
+            elements=len(expressions),
+            flags=[hyperscan.HS_FLAG_ALLOWEMPTY | (som if e.tracked else 0) for e in expressions],
         )
+        saved = {"expressions": [[e.cue, e.pattern, e.tracked] for e in expressions]}
+        header = json.dumps({**saved, "whole": sorted(whole)}).encode()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(hyperscan.dumpb(database))
+            tmp.write_bytes(header + b"\n" + hyperscan.dumpb(database))
             os.replace(tmp, path)
         except OSError:
             pass  # no cache: compile again next time
-    return database
+    return Compiled(database, expressions, whole, reaches)
 
 
 def _scratch(database: Any) -> Any:
@@ -162,25 +351,72 @@ def _scratch(database: Any) -> Any:
     return _local.scratch
 
 
-def possible(texts: list[str]) -> frozenset[str] | None:
-    """The cue names that may match in any of `texts` (lower-cased), or None for "any".
+class Places:
+    """Where in one text each cue may match: windows that hold every match of its regex."""
 
-    None means hyperscan is not installed: every cue must be tried.
+    __slots__ = ("windows",)
+
+    def __init__(self, windows: dict[str, list[tuple[int, int]]]) -> None:
+        self.windows = windows
+
+    def __contains__(self, cue: str) -> bool:
+        return cue in self.windows
+
+    def finditer(self, cue: lx.Cue, text: str) -> Iterator[re.Match[str]]:
+        """Exactly the matches of `cue.pattern.finditer(text)`, searching only the windows."""
+        pos, search = 0, cue.pattern.search
+        for lo, hi in self.windows.get(cue.name, ()):
+            at = max(lo, pos)
+            while (m := search(text, at, hi)) is not None:
+                yield m
+                at = pos = m.end() if m.end() > m.start() else m.end() + 1
+
+
+def places(text: str) -> Places | None:
+    """Where each cue may match in `text` (lower-cased), or None without hyperscan.
+
+    None means every cue must search the whole text.
     """
-    database = _database()
-    if database is None:
+    compiled = _compiled()
+    if compiled is None:
         return None
-    scratch = _scratch(database)
-    found: set[int] = set()
+    reports: list[tuple[int, int, int]] = []
+    if text:
+        compiled.database.scan(
+            fold(text).encode("ascii"),
+            match_event_handler=lambda i, start, end, flags, context: reports.append(
+                (i, start, end)
+            ),
+            scratch=_scratch(compiled.database),
+        )
+    spans: dict[int, list[tuple[int, int]]] = {}
+    breaks: list[int] | None = None
+    for i, start, end in reports:
+        expression = compiled.expressions[i]
+        if not expression.tracked:
+            if breaks is None:
+                breaks = [m.start() for m in _BREAK.finditer(text)]
+            before = bisect.bisect_left(breaks, end)  # the last break before the end
+            start = breaks[before - 1] + 1 if before else 0
+        spans.setdefault(expression.cue, []).append((start, end))
+    windows: dict[str, list[tuple[int, int]]] = {}
+    for cue, found in spans.items():
+        far = compiled.reach[cue]
+        if cue in compiled.whole or far is None:
+            windows[CUES[cue].name] = [(0, len(text))]
+            continue
+        found.sort()
+        merged: list[tuple[int, int]] = []
+        lo, last = found[0]
+        for start, end in found[1:]:
+            if start <= last + far:
+                last = max(last, end)
+            else:
+                merged.append((lo, min(len(text), last + far)))
+                lo, last = start, end
+        merged.append((lo, min(len(text), last + far)))
+        windows[CUES[cue].name] = merged
+    return Places(windows)
 
-    def hit(cue: int, start: int, end: int, flags: int, context: object) -> None:
-        found.add(cue)
 
-    for text in texts:
-        if text:
-            database.scan(
-                fold(text).encode("utf-8", "surrogatepass"),
-                match_event_handler=hit,
-                scratch=scratch,
-            )
-    return frozenset(CUES[i].name for i in found)
+_BREAK = re.compile("[" + re.escape(BREAKS) + "]")

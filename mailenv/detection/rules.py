@@ -12,13 +12,14 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from mailenv.detection import lexicon as lx
 from mailenv.detection.context import ContextCues, context_cues
 from mailenv.detection.message import Message
-from mailenv.detection.prefilter import possible
+from mailenv.detection.prefilter import Places, places
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
@@ -69,7 +70,11 @@ class Cues:
         for span in self.evidence(*cues):
             if kept.setdefault(span.cue, 0) < lx.MAX_SPANS:
                 kept[span.cue] += 1
-                out.append(span if isinstance(span, Evidence) else Evidence(**span._asdict()))
+                out.append(
+                    span
+                    if isinstance(span, Evidence)
+                    else Evidence.model_construct(**span._asdict())
+                )
         return out
 
 
@@ -84,44 +89,43 @@ FIRST = (lx.DEMAND, lx.LINK, lx.THIRD_PARTY_SECRET, lx.INFORM)
 PRESSURE = (lx.POSSESSION, lx.REFUSAL, lx.DISCRETION, lx.MATERIAL_CUE)
 """Cues that matter only once a message presses for something (a demand or a condition)."""
 
-ScanField = tuple[str, str, str]
+ScanField = tuple[str, str, str, Places | None]
 
 
 def _fields(message: Message) -> list[ScanField]:
-    """(field name, original text, lower-cased text) for the subject and own body."""
+    """The subject and the sender's own body, each as a `ScanField`.
+
+    That is: field name, original text, lower-cased text, and where cues may match in it.
+    """
     out = []
     for name, original in (("subject", message.subject), ("body", message.own_body)):
         text = original.lower().replace("\u2019", "'")
         if len(text) != len(original):  # a few characters change length when lowered
             text = original.replace("\u2019", "'")
-        out.append((name, original, text))
+        out.append((name, original, text, places(text)))
     return out
 
 
-def _scan(
-    cues: Cues,
-    fields: list[ScanField],
-    patterns: tuple[lx.Cue, ...],
-    maybe: frozenset[str] | None,
-) -> None:
-    """Add the spans of `patterns`, skipping cues the prefilter ruled out (`maybe`)."""
-    for name, original, text in fields:
+def _matches(cue: lx.Cue, text: str, where: Places | None) -> Iterator[re.Match[str]]:
+    """Every match of `cue` in `text`: searched only where the compiled scan placed it."""
+    return cue.pattern.finditer(text) if where is None else where.finditer(cue, text)
+
+
+def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> None:
+    """Add the spans of `patterns` in every field."""
+    for name, original, text, where in fields:
         for cue in patterns:
-            if maybe is not None and cue.name not in maybe:
-                continue
-            for m in cue.pattern.finditer(text):
+            for m in _matches(cue, text, where):
                 cues.add(cue.name, name, m, original)
 
 
-def _scan_harm(cues: Cues, fields: list[ScanField], maybe: frozenset[str] | None) -> None:
-    _scan(cues, fields, PRESSURE, maybe)
-    agent = maybe is None or lx.AGENT.name in maybe
-    exposure = maybe is None or lx.EXPOSURE.name in maybe
-    for name, original, text in fields:
-        for m in lx.AGENT.pattern.finditer(text) if agent else ():
+def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
+    _scan(cues, fields, PRESSURE)
+    for name, original, text, where in fields:
+        for m in _matches(lx.AGENT, text, where):
             # "I would never tell your wife" is a promise of silence, not a threat.
             cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
-        for m in lx.EXPOSURE.pattern.finditer(text) if exposure else ():
+        for m in _matches(lx.EXPOSURE, text, where):
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 30), m.start()
@@ -264,18 +268,17 @@ def assess(message: Message, context: DetectContext | None = None) -> Assessment
     owner's secret named beside the threat), since coercion needs both.
     """
     fields = _fields(message)
-    maybe = possible([text for _, _, text in fields])
     cues = Cues()
-    _scan(cues, fields, FIRST, maybe)
+    _scan(cues, fields, FIRST)
     if cues.has("demand"):
-        _scan(cues, fields, (lx.THREAT_TERM,), maybe)
+        _scan(cues, fields, (lx.THREAT_TERM,))
     ctx = context_cues(message, context, cues) if context is not None else None
     leaning = ctx is not None and ctx.secret_to_owner and ctx.threat_terms
     pressing = cues.has("demand") or cues.has("condition") or leaning
     if pressing or cues.has("third_party") or cues.has("inform"):
-        _scan(cues, fields, (lx.LEVERAGE,), maybe)
+        _scan(cues, fields, (lx.LEVERAGE,))
     if pressing:
-        _scan_harm(cues, fields, maybe)
+        _scan_harm(cues, fields)
     for cue, spans in ctx.spans.items() if ctx else ():
         cues.spans.setdefault(cue, []).extend(spans)
     return Assessment(

@@ -6,6 +6,8 @@ import json
 import os
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailenv.detection import corpus, prefilter, rules
 from mailenv.detection.message import as_message
@@ -18,11 +20,57 @@ def test_loosened_patterns_drop_only_zero_width_assertions() -> None:
     assert prefilter.loosened(r"\\b\w") == r"\\b\w"
 
 
-def test_folding_keeps_one_character_for_one() -> None:
-    text = "arrêté, désactivation ½ — ¿qué? straße"
+def test_folding_keeps_one_character_for_one_and_gives_ascii() -> None:
+    text = "arrêté, désactivation ½ — ¿qué? straße\u00a0x\x1fy\ud800"
     folded = prefilter.fold(text)
-    assert len(folded) == len(text) and folded.startswith("arrete, desactivation")
-    assert "—" in folded and "¿" in folded
+    assert len(folded) == len(text) and folded.startswith("arrete, desactivation 0 \x7f")
+    assert folded.isascii() and folded.endswith("x y\x7f")
+
+
+def test_breaks_and_reach_are_read_from_the_pattern() -> None:
+    assert prefilter.sentence_local(r"(?:tell|show)\w*[^.!?\n]{0,60}?your wife")
+    assert not prefilter.sentence_local(r"tell\s+her")  # \s takes a newline
+    assert not prefilter.sentence_local(r"a.b") and not prefilter.sentence_local(r"e\.g")
+    assert prefilter.reach(r"(?<![\w])if") == 1
+    assert prefilter.reach(r"if\b(?=\s{0,3}you )") == 1 + 7
+    assert prefilter.reach(r"if(?=.*you)") is None
+
+
+FRAGMENTS = [
+    "if you don't cancel the wipe",
+    "your wife will find out",
+    "I will tell the board",
+    "unless you stop",
+    "I have the emails",
+    "please reconsider",
+    "I would never tell your wife",
+    "it has been shared with HR",
+    "or else everyone learns",
+    "la presse saura tout",
+    "tu esposa lo sabrá",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(FRAGMENTS),
+            st.sampled_from([". ", "! ", "\n", " ", ", ", "\u00a0", "\u2014", "’", "\x1c"]),
+            st.text(max_size=12),
+        ),
+        max_size=40,
+    )
+)
+def test_windows_find_exactly_what_a_whole_search_finds(parts: list[str]) -> None:
+    if prefilter.places("x") is None:
+        pytest.skip("hyperscan is not installed")
+    text = "".join(parts).lower()
+    where = prefilter.places(text)
+    assert where is not None
+    for cue in prefilter.CUES:
+        whole = [m.span() for m in cue.pattern.finditer(text)]
+        assert [m.span() for m in where.finditer(cue, text)] == whole, cue.name
 
 
 def messages() -> list[dict]:
@@ -59,6 +107,6 @@ def test_the_same_assessment_with_and_without_the_compiled_scan(
     every = messages()
     assert len(every) > 2500
     fast = [assessed(m) for m in every]
-    assert prefilter.possible(["x"]) is not None
-    monkeypatch.setattr(rules, "possible", lambda texts: None)
+    assert prefilter.places("x") is not None
+    monkeypatch.setattr(rules, "places", lambda text: None)
     assert [assessed(m) for m in every] == fast
