@@ -1,6 +1,6 @@
 """What the env writes, the agents' readers read back: each format and its pattern agree."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from mailenv import formats as fmt
 
@@ -29,3 +29,11 @@ def test_call_results_and_status_lines_read_back() -> None:
 
 def test_quote_marks_every_line() -> None:
     assert fmt.quote("a\n\nb") == "> a\n>\n> b"
+
+
+def test_stamps_read_as_strftime_in_the_c_locale_would_write_them() -> None:
+    start = datetime(2025, 1, 1)
+    for minutes in range(0, 400 * 24 * 60, 37):
+        when = start + timedelta(minutes=minutes)
+        assert fmt.stamp(when) == f"{when:%a} {when.day} {when:%b} {when:%H:%M}"
+        assert fmt.clock(when) == when.strftime("%H:%M")
