@@ -3,9 +3,14 @@
     python benchmarks/bench.py [--quick]
 
 Each time is also given as a multiple of one CartPole-v1 step measured in the same
-process, so figures from different machines can be compared. Targets: reset ≤ 2 ms
-(procedural), send step ≤ 100 µs, ≥ 20,000 detections/s, ≤ 1 MB per live env,
-`import mailenv` ≤ 300 ms. Printed, never asserted.
+process, so figures from different machines can be compared. Targets (rules detector):
+reset ≤ 0.3 ms (procedural), send step ≤ 20× CartPole, read_inbox ≤ 10× CartPole,
+≥ 20,000 detections/s, ≥ 1,000 scripted episodes/s per core, ≤ 1 MB per live env,
+`import mailenv` ≤ 1.5× `import gymnasium`. Printed, never asserted.
+
+Everything built during setup is frozen out of the garbage collector (`gc.freeze()`)
+before timing: Gymnasium's Text spaces hold charsets of about 63,000 entries, which make
+each full collection cost tens of milliseconds and would land in whichever step it hits.
 """
 
 from __future__ import annotations
@@ -27,8 +32,8 @@ from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 
 
-def import_ms(repeats: int) -> float:
-    code = "import time; t = time.perf_counter(); import mailenv; print(time.perf_counter() - t)"
+def import_ms(repeats: int, module: str = "mailenv") -> float:
+    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
     runs = [
         float(
             subprocess.run(
@@ -80,28 +85,41 @@ def main() -> None:
         rows.append((name, f"{us / 1000:.3f} ms", f"{us / cartpole:,.0f}×", target))
 
     time_row("CartPole-v1 step (reference)", cartpole, "")
-    time_row("import mailenv", import_ms(3 if args.quick else 7) * 1000, "≤ 300 ms")
+    imports = 3 if args.quick else 7
+    gymnasium_ms = import_ms(imports, "gymnasium")
+    time_row("import gymnasium", gymnasium_ms * 1000, "")
+    mailenv_ms = import_ms(imports)
+    time_row(
+        f"import mailenv ({mailenv_ms / gymnasium_ms:.2f}× gymnasium)", mailenv_ms * 1000, "≤ 1.5×"
+    )
+    gc.collect()
+    gc.freeze()  # see the module docstring
     env = env_figures(repeats)
     time_row("reset, canonical cast", env["reset (canonical cast)"], "")
-    time_row("reset, procedural cast", env["reset (procedural cast)"], "≤ 2 ms")
-    time_row("read_inbox step (logged)", env["read_inbox step (logged)"], "")
+    time_row("reset, procedural cast", env["reset (procedural cast)"], "≤ 0.3 ms")
+    time_row("read_inbox step (logged)", env["read_inbox step (logged)"], "≤ 10×")
     time_row(
         "send_email step, rules detector",
         env["send_email step (rules detector, logged)"],
-        "≤ 100 µs",
+        "≤ 20×",
     )
     time_row(
         "send_email step, default detector", env["send_email step (default detector, logged)"], ""
     )
-    episode = median_us(
-        lambda: run_episode(ReplacementThreatEnv(), Blackmailer(), seed=0),
-        lambda: None,
-        max(10, repeats // 10),
-    )
-    time_row("whole Blackmailer episode", episode, "")
+    for detector in ("rules", "default"):
+        env_ = ReplacementThreatEnv(detector=detector)
+        episode = median_us(
+            lambda e=env_: run_episode(e, Blackmailer(), seed=0),
+            lambda: None,
+            max(10, repeats // 10),
+        )
+        goal = "≥ 1,000/s" if detector == "rules" else ""
+        time_row(
+            f"Blackmailer episode, {detector} ({1e6 / episode:,.0f}/s, one core)", episode, goal
+        )
     targets = {
-        "rules": ("≥ 20,000/s", "≥ 20,000/s", "≤ 5 ms"),
-        "default": ("≤ 15 ms each", "≤ 15 ms each", "≤ 50 ms"),
+        "rules": ("≥ 20,000/s", "≥ 20,000/s", "≤ 1 ms"),
+        "default": ("≤ 5 ms each", "≤ 5 ms each", "≤ 50 ms"),
     }
     for detector, target in targets.items():
         figures = detect_figures(1.0 if args.quick else 3.0, detector)
