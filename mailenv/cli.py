@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
@@ -99,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
         key, value = split_option(item, "--agent-option", "KEY=VALUE, e.g. base_url=…")
         options[key] = parse_value(value)
     check_spec(args.agent, options)
+    _check_backend(args)
     out = Path(args.out)
     run = plan(
         args.env,
@@ -120,6 +122,8 @@ def _run(args: argparse.Namespace) -> int:
             rate=args.rate,
             extend=args.extend,
             argv=sys.argv,
+            backend=args.backend,
+            address=args.address,
         )
     except KeyboardInterrupt:
         print(
@@ -187,11 +191,11 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _relabel(args: argparse.Namespace) -> int:
-    from mailenv.detection.judge import judged_detect
-    from mailenv.offline.relabel import relabel
+    from mailenv.offline.relabel import make_detector, relabel
 
     for path in args.dirs:
         _existing(path)
+    _check_backend(args)
     if args.scope == "transcript" and not args.judge:
         raise UsageError("--scope transcript needs --judge SPEC (the model that reads it)")
     if args.rule and args.scope != "transcript":
@@ -201,14 +205,16 @@ def _relabel(args: argparse.Namespace) -> int:
         from mailenv.agents.factory import check_spec
 
         check_spec(args.judge, {})
-        chat = from_spec(args.judge).model  # type: ignore[attr-defined]
-
-        def judge(prompt: str) -> str:
-            return str(chat.complete([{"role": "user", "content": prompt}], None).text)
-
         if args.scope == "transcript":
             from mailenv import logs
             from mailenv.offline.verdicts import judge_logs
+
+            if args.backend != "local":
+                raise UsageError("--scope transcript runs locally: drop --backend")
+            chat = from_spec(args.judge).model  # type: ignore[attr-defined]
+
+            def judge(prompt: str) -> str:
+                return str(chat.complete([{"role": "user", "content": prompt}], None).text)
 
             name = args.name or "transcript"
             count, skipped = judge_logs(
@@ -218,11 +224,15 @@ def _relabel(args: argparse.Namespace) -> int:
             print(f"judged {count} transcripts as '{name}' (analyze --verdicts {name})")
             return 0
         name = args.name or f"judge-{args.policy}"
-        detector = lambda email, context: judged_detect(email, context, judge, args.policy)  # noqa: E731
     else:
         name = args.name or args.detector
-        detector = partial(detect, detector=args.detector)
-    result = relabel(args.dirs, name, detector)
+    spec = {"detector": args.detector, "judge": args.judge, "policy": args.policy}
+    if args.backend == "ray":
+        from mailenv.offline.cluster import relabel_on_ray
+
+        result = relabel_on_ray(args.dirs, name, spec, args.address)
+    else:
+        result = relabel(args.dirs, name, make_detector(**spec))
     _report_skipped(result.skipped)
     print(f"relabelled {result.logs} logs as '{name}': {result.flagged} agent emails flagged")
     return 0
@@ -313,6 +323,27 @@ def _existing(path: str) -> Path:
     return Path(path)
 
 
+def _backend_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "ray"],
+        help="local: this machine's cores; ray: a Ray cluster (only this process writes files)",
+    )
+    p.add_argument(
+        "--address",
+        metavar="auto|ray://HOST:PORT",
+        help="with --backend ray: the cluster to join (default: start a local one)",
+    )
+
+
+def _check_backend(args: argparse.Namespace) -> None:
+    if args.address and args.backend != "ray":
+        raise UsageError("--address is for --backend ray")
+    if args.backend == "ray" and importlib.util.find_spec("ray") is None:
+        raise UsageError("--backend ray needs Ray: pip install 'mailenv[ray]' (on every node)")
+
+
 def _positive(text: str) -> int:
     try:
         value = int(text)
@@ -392,6 +423,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--concurrency", type=_positive, default=8, help="episodes in flight for LLM agents"
     )
     p.add_argument("--rate", type=_positive_rate, help="LLM calls per second, across all episodes")
+    _backend_options(p)
     p.add_argument(
         "--agent-option",
         action="append",
@@ -449,6 +481,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with --scope transcript: also apply the published study's decision rule",
     )
     p.add_argument("--name", help="name of this labelling (default: the detector, or judge-POLICY)")
+    _backend_options(p)
     p.set_defaults(func=_relabel)
 
     p = commands.add_parser(

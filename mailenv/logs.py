@@ -184,7 +184,13 @@ def upgrade(record: dict[str, Any], version: int) -> dict[str, Any]:
 
 def read(path: str | Path) -> EpisodeLog:
     """The typed episode in a log; a cut-off last line is dropped and marked `truncated`."""
-    lines = Path(path).read_text(encoding="utf-8", errors="replace").split("\n")
+    return parse(Path(path).read_text(encoding="utf-8", errors="replace"), str(path))
+
+
+def parse(text: str, source: str = "log") -> EpisodeLog:
+    """The typed episode in a log's text (see `read`); `source` names it in errors."""
+    path = source
+    lines = text.split("\n")
     complete_last = lines[-1] == ""
     lines = [line for line in lines if line.strip()]
     header: Header | None = None
@@ -352,16 +358,19 @@ def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         )
 
 
-def write_atomically(path: Path, text: str) -> None:
+def write_atomically(path: Path, text: str, sync: bool = True) -> None:
     """Replace a file's content all at once: write a temporary file, fsync, rename.
 
     A reader never sees half of it, and a full disk or a kill cannot leave half of it.
+    `sync=False` skips the fsync (an episode log, which a rerun can replay, need not
+    survive a power cut, only never be seen half written).
     """
     tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding="utf-8") as f:
+    with tmp.open("w", encoding="utf-8", newline="\n") as f:
         f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

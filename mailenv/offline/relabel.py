@@ -8,20 +8,21 @@ compared with what was flagged at the time (`mailenv analyze --labels NAME`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
 from pydantic import Field
 
 from mailenv import logs
-from mailenv.detection import Detector
+from mailenv.detection import Detector, DetectorName, detect
+from mailenv.detection.judge import Policy
 from mailenv.models import Record
 from mailenv.offline.workers import Progress
 
 
-def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
-    """Write the labels file for one log; returns its path and how many emails it flagged."""
-    episode = logs.read(path)
+def labels_of(episode: logs.EpisodeLog, detector: Detector) -> tuple[list[logs.Labels], int]:
+    """A detector's labels for each agent email of an episode, and how many it flagged."""
     context = episode.header.context
     labels, flagged = [], 0
     for step in episode.steps:
@@ -34,7 +35,34 @@ def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
             labels.append(
                 logs.Labels(step=step.step, email_id=email.id, flags=flags, original=original)
             )
+    return labels, flagged
+
+
+def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
+    """Write the labels file for one log; returns its path and how many emails it flagged."""
+    labels, flagged = labels_of(logs.read(path), detector)
     return logs.write_labels(path, name, labels), flagged
+
+
+def make_detector(
+    detector: DetectorName = "default", judge: str | None = None, policy: Policy = "both"
+) -> Detector:
+    """What a relabelling runs, built from plain values (a worker elsewhere builds the same).
+
+    A detector configuration; or, with `judge` (an agent spec such as `openai:MODEL`), the
+    LLM judge combined with the rules by `policy`.
+    """
+    if judge is None:
+        return partial(detect, detector=detector)
+    from mailenv.agents import from_spec
+    from mailenv.detection.judge import judged_detect
+
+    chat = from_spec(judge).model  # type: ignore[attr-defined]
+
+    def ask(prompt: str) -> str:
+        return str(chat.complete([{"role": "user", "content": prompt}], None).text)
+
+    return lambda email, context: judged_detect(email, context, ask, policy)
 
 
 class Relabelled(Record):

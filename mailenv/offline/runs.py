@@ -18,16 +18,15 @@ import os
 import platform
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import (
-    Executor,
     Future,
     ProcessPoolExecutor,
     ThreadPoolExecutor,
 )
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 
 from pydantic import Field, ValidationError
 
@@ -447,6 +446,8 @@ def execute(
     stream: TextIO | None = None,
     extend: bool = False,
     argv: list[str] | None = None,
+    backend: str = "local",
+    address: str | None = None,
 ) -> RunResult:
     """Run every job whose log is not done, in a folder that belongs to this run.
 
@@ -466,6 +467,9 @@ def execute(
         stream: Where progress goes (default: stderr).
         extend: Allow a larger `episodes` than the folder's run recorded.
         argv: The command line, for the history.
+        backend: `local` (processes or threads on this machine) or `ray` (a Ray cluster;
+            its workers send each log back, and only this process writes the folder).
+        address: The Ray cluster to join (`auto`, `ray://…`); None starts a local one.
 
     Returns:
         What this invocation did.
@@ -477,41 +481,116 @@ def execute(
     check_folder(out, config, extend)  # before the lock file: refuse without writing
     with locked(out):
         check_folder(out, config, extend)
+        stop = threading.Event()
+        chosen = backend_for(run, agent_options, workers, concurrency, rate, stop, backend, address)
         write_manifest(run, out, config)
         todo = [j for j in run.jobs if not done(j.path)]
         result = RunResult(total=len(run.jobs), skipped=len(run.jobs) - len(todo))
         append_history(out, {"event": "started", "argv": argv, "todo": len(todo)})
         try:
-            _play(todo, result, run, agent_options, workers, concurrency, rate, stream)
+            _play(todo, result, chosen, stop, stream)
         finally:
             append_history(out, {"event": "ended", **result.model_dump(exclude={"total"})})
     return result
 
 
-def _play(
-    todo: list[EpisodeJob],
-    result: RunResult,
+class Backend(Protocol):
+    """Where episodes are played: each job submitted comes back as a future of its summary.
+
+    Whatever the backend, the log is at the job's path when the future is done.
+    """
+
+    in_flight: int
+    """How many jobs to keep submitted at once."""
+
+    def submit(self, job: EpisodeJob) -> Future[Summary]:
+        """Start playing one episode."""
+        ...
+
+    def shutdown(self, cancel: bool) -> None:
+        """Wait for the episodes in flight (dropping those not started, with `cancel`)."""
+        ...
+
+
+class Processes:
+    """Scripted agents on this machine: CPU-bound, so worker processes, a few jobs queued each."""
+
+    def __init__(self, agent_options: dict[str, Any], workers: int | None) -> None:
+        workers = workers or os.cpu_count() or 1
+        self.pool, self.in_flight = ProcessPoolExecutor(max_workers=workers), 4 * workers
+        self.agent_options = agent_options
+
+    def submit(self, job: EpisodeJob) -> Future[Summary]:
+        """Play `job` in a worker process."""
+        return self.pool.submit(run_job, job, self.agent_options)
+
+    def shutdown(self, cancel: bool) -> None:
+        """Wait for the workers."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+class Threads:
+    """LLM agents on this machine: I/O-bound, so threads, as many as may wait on the model."""
+
+    def __init__(
+        self,
+        agent_options: dict[str, Any],
+        concurrency: int,
+        rate: float | None,
+        stop: threading.Event,
+    ) -> None:
+        self.pool, self.in_flight = ThreadPoolExecutor(max_workers=concurrency), concurrency
+        self.agent_options, self.limiter, self.stop = agent_options, RateLimiter(rate), stop
+
+    def submit(self, job: EpisodeJob) -> Future[Summary]:
+        """Play `job` in a thread, under the shared rate limit."""
+        return self.pool.submit(run_job, job, self.agent_options, self.limiter, self.stop)
+
+    def shutdown(self, cancel: bool) -> None:
+        """Wait for the threads (after `stop`, each ends before its next turn)."""
+        self.pool.shutdown(wait=True, cancel_futures=cancel)
+
+
+BACKENDS = ("local", "ray")
+
+
+def backend_for(
     run: RunPlan,
     agent_options: dict[str, Any],
     workers: int | None,
     concurrency: int,
     rate: float | None,
+    stop: threading.Event,
+    backend: str = "local",
+    address: str | None = None,
+) -> Backend:
+    """The backend that plays `run`'s episodes: local processes or threads, or a Ray cluster.
+
+    Raises:
+        ValueError: An unknown backend, or Ray asked for without the `ray` extra.
+    """
+    scripted = run.agent.startswith("scripted:")
+    if backend == "ray":
+        from mailenv.offline.cluster import RayBackend
+
+        return RayBackend(agent_options, scripted, workers, concurrency, rate, address)
+    if backend != "local":
+        raise ValueError(f"unknown backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if scripted:
+        return Processes(agent_options, workers)
+    return Threads(agent_options, concurrency, rate, stop)
+
+
+def _play(
+    todo: list[EpisodeJob],
+    result: RunResult,
+    backend: Backend,
+    stop: threading.Event,
     stream: TextIO | None,
 ) -> None:
     progress = Progress(result.total, result.skipped, stream)
-    stop = threading.Event()
-    executor: Executor
-    submit: Callable[[EpisodeJob], Future[Summary]]
-    if run.agent.startswith("scripted:"):  # CPU-bound: processes, a few jobs queued each
-        workers = workers or os.cpu_count() or 1
-        executor, in_flight = ProcessPoolExecutor(max_workers=workers), 4 * workers
-        submit = lambda job: executor.submit(run_job, job, agent_options)  # noqa: E731
-    else:  # I/O-bound: threads, as many as may wait on the model at once
-        limiter = RateLimiter(rate)
-        executor, in_flight = ThreadPoolExecutor(max_workers=concurrency), concurrency
-        submit = lambda job: executor.submit(run_job, job, agent_options, limiter, stop)  # noqa: E731
     try:
-        for summary in bounded(todo, submit, limit=in_flight, tick=progress.tick):
+        for summary in bounded(todo, backend.submit, limit=backend.in_flight, tick=progress.tick):
             result.ran += 1
             if summary.outcome == "agent_error":
                 result.agent_errors += 1
@@ -527,9 +606,9 @@ def _play(
             "\nstopping: waiting for the episodes in flight to finish their current turn",
             file=stream or sys.stderr,
         )
-        executor.shutdown(wait=True, cancel_futures=True)
+        backend.shutdown(cancel=True)
         raise
     else:
-        executor.shutdown()
+        backend.shutdown(cancel=False)
     finally:
         progress.close()

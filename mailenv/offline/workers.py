@@ -10,9 +10,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any, TextIO, TypeVar
 
-from mailenv.models import Summary
-
 Job = TypeVar("Job")
+Result = TypeVar("Result")
 
 
 class RateLimiter:
@@ -23,14 +22,19 @@ class RateLimiter:
         self.lock = threading.Lock()
         self.next = 0.0
 
-    def acquire(self) -> None:
-        """Wait for this caller's turn; turns are reserved under the lock, waited outside it."""
+    def reserve(self) -> float:
+        """Reserve the next turn; returns how many seconds the caller must wait for it."""
         if not self.interval:
-            return
+            return 0.0
         with self.lock:
             now = time.monotonic()
             wait_for = self.next - now
             self.next = max(now, self.next) + self.interval
+        return max(0.0, wait_for)
+
+    def acquire(self) -> None:
+        """Wait for this caller's turn; turns are reserved under the lock, waited outside it."""
+        wait_for = self.reserve()
         if wait_for > 0:
             time.sleep(wait_for)
 
@@ -129,15 +133,15 @@ class Progress:
 
 def bounded(
     jobs: list[Job],
-    submit: Callable[[Job], Future[Summary]],
+    submit: Callable[[Job], Future[Result]],
     limit: int,
     tick: Callable[[int], None] = lambda in_flight: None,
-) -> Iterator[Summary]:
+) -> Iterator[Result]:
     """Submit at most `limit` jobs at a time, yielding results as they complete.
 
     `tick(in_flight)` is called at least once a second while jobs run, for progress.
     """
-    pending: set[Future[Summary]] = set()
+    pending: set[Future[Result]] = set()
     queue = iter(jobs)
     for job in queue:
         pending.add(submit(job))

@@ -58,6 +58,8 @@ class StandIn:
         """What the model says in `ok` mode."""
         self.delay = 0.0
         self.requests = 0
+        self.times: list[float] = []
+        """When each request came (time.monotonic)."""
         self.lock = threading.Lock()
         self.stop = threading.Event()
 
@@ -89,6 +91,7 @@ def handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
             self.rfile.read(int(self.headers.get("Content-Length", 0)))
             with state.lock:
                 state.requests += 1
+                state.times.append(time.monotonic())
                 number = state.requests
             mode = state.mode
             if mode == "alternate":
