@@ -122,13 +122,10 @@ class LogWriter:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        replaced = self.path.exists()
         self._file: IO[str] | None = self.path.open("w", encoding="utf-8", newline="\n")
-        # Labels and verdicts of an episode that was in this file are not this one's.
-        for stale in [
-            *self.path.parent.glob(f"{self.path.stem}{LABELS_SUFFIX}*.jsonl"),
-            *self.path.parent.glob(f"{self.path.stem}{VERDICT_SUFFIX}*.json"),
-        ]:
-            stale.unlink(missing_ok=True)
+        if replaced:  # a new file has nothing beside it (`mailenv run` clears a whole run's)
+            remove_derived(self.path.parent, {self.path.stem})
 
     def write(self, record: Header | Step | End) -> None:
         """Append one record as a line and flush it."""
@@ -356,6 +353,23 @@ def log_files(paths: Iterable[str | Path]) -> Iterator[Path]:
         yield from (
             sorted(p for p in root.rglob("*.jsonl") if is_log(p)) if root.is_dir() else [root]
         )
+
+
+def remove_derived(directory: Path, stems: set[str]) -> None:
+    """Delete the labels and verdicts beside the logs named `stems` in `directory`.
+
+    They belong to the episode that was in the log, not to the one replacing it. One
+    listing of the folder, however many logs are about to be written.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        for suffix in (LABELS_SUFFIX, VERDICT_SUFFIX):
+            stem, found, _ = entry.name.partition(suffix)
+            if found and stem in stems:
+                Path(entry.path).unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str, sync: bool = True) -> None:

@@ -422,6 +422,19 @@ def done(path: str | Path) -> bool:
         return False
 
 
+def clear_derived(jobs: list[EpisodeJob]) -> None:
+    """Delete labels and verdicts beside the logs these jobs will write, one listing a folder.
+
+    Even where the log itself is gone (deleted by hand): a new episode inherits nothing.
+    """
+    by_folder: dict[Path, set[str]] = {}
+    for job in jobs:
+        path = Path(job.path)
+        by_folder.setdefault(path.parent, set()).add(path.stem)
+    for folder, stems in by_folder.items():
+        logs.remove_derived(folder, stems)
+
+
 class RunResult(Record):
     """What one invocation did: episodes in the plan, already done, run, and their outcomes."""
 
@@ -485,6 +498,7 @@ def execute(
         chosen = backend_for(run, agent_options, workers, concurrency, rate, stop, backend, address)
         write_manifest(run, out, config)
         todo = [j for j in run.jobs if not done(j.path)]
+        clear_derived(todo)
         result = RunResult(total=len(run.jobs), skipped=len(run.jobs) - len(todo))
         append_history(out, {"event": "started", "argv": argv, "todo": len(todo)})
         try:
