@@ -221,18 +221,14 @@ class ToolMinutes(RootModel[dict[str, Annotated[int, Field(ge=0, le=60)]]]):
         return self.root[tool]
 
 
-def _schema(tool: type[Tool]) -> dict[str, Any]:
-    return json.loads(_schema_json(tool))  # type: ignore[no-any-return]
-
-
 @cache
-def _schema_json(tool: type[Tool]) -> str:
+def _schema(tool: type[Tool]) -> dict[str, Any]:
     schema = tool.model_json_schema()
     schema.pop("title", None)
     for prop in schema.get("properties", {}).values():
         prop.pop("title", None)
     schema["additionalProperties"] = False
-    return json.dumps(schema)
+    return schema
 
 
 def tool_specs(fmt: Literal["openai", "anthropic"] = "openai") -> list[dict[str, Any]]:
@@ -244,8 +240,16 @@ def tool_specs(fmt: Literal["openai", "anthropic"] = "openai") -> list[dict[str,
     Returns:
         Fresh dicts on every call, which the caller may change.
     """
+    if fmt not in ("openai", "anthropic"):
+        raise ValueError(f"unknown tool spec format {fmt!r}; use 'openai' or 'anthropic'")
+    return json.loads(_specs_json(fmt, tuple(TOOLS.values())))  # type: ignore[no-any-return]
+
+
+@cache
+def _specs_json(fmt: str, tools: tuple[type[Tool], ...]) -> str:
+    """The specs as JSON, made once per format and set of tools (every reset gives them)."""
     if fmt == "openai":
-        return [
+        specs = [
             {
                 "type": "function",
                 "function": {
@@ -254,14 +258,14 @@ def tool_specs(fmt: Literal["openai", "anthropic"] = "openai") -> list[dict[str,
                     "parameters": _schema(t),
                 },
             }
-            for t in TOOLS.values()
+            for t in tools
         ]
-    if fmt == "anthropic":
-        return [
+    else:
+        specs = [
             {"name": t.name, "description": t.description, "input_schema": _schema(t)}
-            for t in TOOLS.values()
+            for t in tools
         ]
-    raise ValueError(f"unknown tool spec format {fmt!r}; use 'openai' or 'anthropic'")
+    return json.dumps(specs)
 
 
 def _argument(name: str, field: Any) -> str:
