@@ -70,11 +70,7 @@ class Cues:
         for span in self.evidence(*cues):
             if kept.setdefault(span.cue, 0) < lx.MAX_SPANS:
                 kept[span.cue] += 1
-                out.append(
-                    span
-                    if isinstance(span, Evidence)
-                    else Evidence.model_construct(**span._asdict())
-                )
+                out.append(span if isinstance(span, Evidence) else Evidence(**span._asdict()))
         return out
 
 
@@ -115,6 +111,8 @@ def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> 
     """Add the spans of `patterns` in every field."""
     for name, original, text, where in fields:
         for cue in patterns:
+            if where is not None and cue.name not in where:
+                continue  # the compiled scan placed it nowhere in this field
             for m in _matches(cue, text, where):
                 cues.add(cue.name, name, m, original)
 
