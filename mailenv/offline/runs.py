@@ -142,6 +142,11 @@ def cell_name(index: int, cell: dict[str, Any]) -> str:
     return f"c{index:02d}_{safe}"
 
 
+def episode_file(index: int, seed: int) -> str:
+    """The log file name of a cell's `index`th episode, whose seed is `seed`."""
+    return f"ep{index:05d}-seed{seed}.jsonl"
+
+
 def episode_seed(base: int, cell: dict[str, Any], index: int) -> int:
     """The seed of a cell's `index`th episode: a hash of base seed, cell and index.
 
@@ -187,7 +192,7 @@ def plan(
                     cell=cell,
                     agent=agent,
                     seed=seed,
-                    path=str(directory / f"ep{e:05d}-seed{seed}.jsonl"),
+                    path=str(directory / episode_file(e, seed)),
                 )
             )
     return RunPlan(
