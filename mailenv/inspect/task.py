@@ -71,6 +71,9 @@ def replacement_threat(
         dataset=MemoryDataset(samples(run), name=f"mailenv-{env}"),
         solver=play_episode(env, run.cells, episodes, seed, out),
         scorer=scorers,
+        # An episode the model could not play is one failed sample, not a failed eval:
+        # the others go on (`--fail-on-error` restores Inspect's stop at the first).
+        fail_on_error=False,
         metadata={"env_id": env, "cells": run.cells, "episodes": episodes, "seed": seed},
     )
 

@@ -104,17 +104,24 @@ def _failing(*_: Any) -> ModelOutput:
     raise RuntimeError("the provider is down")
 
 
-def test_a_model_that_cannot_reply_ends_the_episode_as_an_agent_error(play: Any) -> None:
-    log, out = play(get_model("mockllm/model", custom_outputs=_failing))
-    assert log.status == "error"
-    [sample] = log.samples
-    assert "the provider is down" in sample.error.message
-    assert sample.metadata["episode"]["outcome"] == "agent_error"
-    checked = logs.check(sample.metadata["episode"]["log"])  # whole, not cut short
-    assert checked.end.outcome == "agent_error"
-    assert "RuntimeError: the provider is down" in checked.end.summary.agent_error
+def test_a_model_that_cannot_reply_ends_its_episodes_as_agent_errors_and_the_eval_goes_on(
+    play: Any,
+) -> None:
+    log, out = play(
+        get_model("mockllm/model", custom_outputs=_failing),
+        eval_options={"max_samples": 2},
+        episodes=3,
+    )
+    assert log.status == "success"  # no sample was cancelled because another failed
+    assert len(log.samples) == 3
+    for sample in log.samples:
+        assert "the provider is down" in sample.error.message
+        assert sample.metadata["episode"]["outcome"] == "agent_error"
+        checked = logs.check(sample.metadata["episode"]["log"])  # whole, not cut short
+        assert checked.end.outcome == "agent_error"
+        assert "RuntimeError: the provider is down" in checked.end.summary.agent_error
     rows, _ = load_rows([out])
-    assert [r.agent_error for r in rows] == [True]
+    assert [r.agent_error for r in rows] == [True, True, True]
 
 
 @pytest.mark.parametrize("limit", ["message", "token"])
