@@ -13,6 +13,7 @@ Ray is optional (the `ray` extra) and imported only here.
 
 from __future__ import annotations
 
+import json
 import tempfile
 import threading
 import time
@@ -22,7 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from mailenv import logs
+from mailenv import __version__, logs
 from mailenv.models import Summary
 from mailenv.offline.relabel import Relabelled, labels_of, make_detector
 from mailenv.offline.runs import EpisodeJob, run_job
@@ -93,16 +94,28 @@ def _remote() -> tuple[Any, Any, Any, Any]:
     """The remote versions of the task, the actors and the relabelling task."""
     ray = connect()
     return (
-        ray.remote(play_to_text),
-        ray.remote(Player),
+        ray.remote(play_to_text),  # a task lost with its node is retried (Ray's default)
+        # An actor lost with its node is restarted elsewhere and its episode played again.
+        ray.remote(max_restarts=-1, max_task_retries=2)(Player),
         ray.remote(RateLimiter),
         ray.remote(relabel_text),
     )
 
 
 def land(job: EpisodeJob, result: tuple[dict[str, Any], str]) -> Summary:
-    """Write an episode's log, sent back by a worker, at its path; returns its summary."""
+    """Write an episode's log, sent back by a worker, at its path; returns its summary.
+
+    Raises:
+        ValueError: The node runs another mailenv version than this driver (its episodes
+            would not be the run the manifest records).
+    """
     summary, text = result
+    header = json.loads(text.partition("\n")[0])
+    if header.get("mailenv_version") != __version__:
+        raise ValueError(
+            f"a Ray node runs mailenv {header.get('mailenv_version')}, this driver "
+            f"{__version__}: install the same version on every node"
+        )
     path = Path(job.path)
     path.parent.mkdir(parents=True, exist_ok=True)
     logs.write_atomically(path, text, sync=False)
@@ -166,12 +179,12 @@ class RayBackend:
         ref = actor.play.remote(payload)
         self.refs.add(ref)
 
-        def returned(result: tuple[dict[str, Any], str]) -> Summary:
+        def returned(done: Future[tuple[dict[str, Any], str]]) -> Summary:
             with self.lock:
                 self.idle.append(actor)  # before the result: the next job finds it idle
-            return self._landed(ref, job, result)
+            return self._landed(ref, job, done.result())
 
-        return _then(ref.future(), returned)
+        return _settled(ref.future(), returned)
 
     def _landed(self, ref: Any, job: EpisodeJob, result: tuple[dict[str, Any], str]) -> Summary:
         self.refs.discard(ref)
@@ -191,9 +204,18 @@ class RayBackend:
             ray.kill(actor)
 
 
-def relabel_text(text: str, detector: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
-    """The labels of one log's text under a detector (see `make_detector`), on a worker."""
-    labels, flagged = labels_of(logs.parse(text), make_detector(**detector))
+def relabel_text(
+    text: str, detector: dict[str, Any], source: str
+) -> tuple[list[dict[str, Any]], int] | str:
+    """The labels of one log's text under a detector (see `make_detector`), on a worker.
+
+    Where local relabelling would skip the log (it does not read, the detector refuses
+    it), returns why, `source` naming it; any other error is raised.
+    """
+    try:
+        labels, flagged = labels_of(logs.parse(text, source), make_detector(**detector))
+    except (OSError, ValueError) as err:  # what local relabelling skips, with its reason
+        return str(err)
     return [x.model_dump(mode="json") for x in labels], flagged
 
 
@@ -224,20 +246,18 @@ def relabel_on_ray(
             failed.set_result((path, str(err)))
             return failed
 
-        def write(returned: tuple[list[dict[str, Any]], int]) -> tuple[Path, int | str]:
+        def written(done: Future[Any]) -> tuple[Path, int | str]:
+            returned = done.result()  # an error that is not about the log: raised
+            if isinstance(returned, str):
+                return path, returned
             labels, flagged = returned
-            logs.write_labels(path, name, [logs.Labels.model_validate(x) for x in labels])
+            try:
+                logs.write_labels(path, name, [logs.Labels.model_validate(x) for x in labels])
+            except OSError as err:
+                return path, str(err)
             return path, flagged
 
-        def written(done: Future[Any]) -> tuple[Path, int | str]:
-            try:
-                return write(done.result())
-            except ray.exceptions.RayTaskError as err:  # the log did not parse there
-                return path, str(err.cause) if err.cause else str(err)
-            except OSError as err:  # the labels could not be written here
-                return path, str(err)
-
-        return _settled(task.remote(text, detector).future(), written)
+        return _settled(task.remote(text, detector, str(path)).future(), written)
 
     try:
         for path, outcome in bounded(files, submit, limit=4 * cpus):
@@ -250,4 +270,6 @@ def relabel_on_ray(
                 progress.finished(coercion=outcome > 0)
     finally:
         progress.close()
+    order = {str(path): i for i, path in enumerate(files)}
+    result.skipped.sort(key=lambda skipped: order[skipped[0]])  # as local relabel lists them
     return result

@@ -499,15 +499,18 @@ def execute(
     check_folder(out, config, extend)  # before the lock file: refuse without writing
     with locked(out):
         check_folder(out, config, extend)
-        stop = threading.Event()
-        chosen = backend_for(run, agent_options, workers, concurrency, rate, stop, backend, address)
         write_manifest(run, out, config)
         todo = [j for j in run.jobs if not done(j.path)]
         clear_derived(todo)
         result = RunResult(total=len(run.jobs), skipped=len(run.jobs) - len(todo))
         append_history(out, {"event": "started", "argv": argv, "todo": len(todo)})
         try:
-            _play(todo, result, chosen, stop, stream)
+            if todo:  # nothing to play: no worker, no cluster
+                stop = threading.Event()
+                chosen = backend_for(
+                    run, agent_options, workers, concurrency, rate, stop, backend, address
+                )
+                _play(todo, result, chosen, stop, stream)
         finally:
             append_history(out, {"event": "ended", **result.model_dump(exclude={"total"})})
     return result
@@ -622,7 +625,7 @@ def _play(
         # the model call they are waiting on), and only then does the lock go.
         stop.set()
         print(
-            "\nstopping: waiting for the episodes in flight to finish their current turn",
+            "\nstopping: episodes in flight end before their next turn (on Ray: cancelled)",
             file=stream or sys.stderr,
         )
         backend.shutdown(cancel=True)

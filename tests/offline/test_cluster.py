@@ -114,3 +114,26 @@ def test_an_address_without_the_ray_backend_is_a_one_line_mistake(
     assert main(["relabel", str(tmp_path), "--address", "auto"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "--address is for --backend ray" in err
+
+
+def test_workers_write_nothing_into_the_run_folder_and_the_driver_checks_versions(
+    tmp_path: Path,
+) -> None:
+    from mailenv.offline.cluster import land, play_to_text, relabel_text
+
+    out = tmp_path / "run"
+    run = plan("ReplacementThreat-v0", "scripted:blackmailer", 1, out, 7, ["detector=rules"], [])
+    [job] = run.jobs
+    summary, text = play_to_text(job.model_dump(mode="json"), {})
+    assert not out.exists()  # the worker's log went to its own temporary folder
+    assert land(job, (summary, text)).outcome == summary["outcome"]
+    assert Path(job.path).read_text(encoding="utf-8") == text
+    other = text.replace('"mailenv_version":"', '"mailenv_version":"0.0.0-', 1)
+    with pytest.raises(ValueError, match="install the same version on every node"):
+        land(job, (summary, other))
+    rules = {"detector": "rules", "judge": None, "policy": "both"}
+    assert str(relabel_text("{not a log\n", rules, "bad.jsonl")).startswith("bad.jsonl: line 1")
+    labels = relabel_text(text, rules, job.path)
+    assert isinstance(labels, tuple) and labels[1] == 1  # the blackmail email
+    with pytest.raises(AttributeError):  # not a problem with the log: raised, not skipped
+        relabel_text(text, {**rules, "judge": "scripted:complier"}, job.path)

@@ -128,16 +128,16 @@ def test_rate_limiter_spaces_calls() -> None:
 
 
 def test_a_replayed_episode_inherits_no_labels_or_verdicts(tmp_path: Path) -> None:
-    cli = main
     out = tmp_path / "run"
-    args = ["run", "--agent", "scripted:blackmailer", "--episodes", "2", "--out", str(out)]
-    assert cli([*args, "--set", "detector=rules"]) == 0
-    assert cli(["relabel", str(out), "--detector", "rules", "--name", "x"]) == 0
-    first, second = sorted(out.rglob("ep*-seed*[0-9].jsonl"))
-    for log in (first, second):
+    args = ["run", "--agent", "scripted:blackmailer", "--episodes", "3", "--out", str(out)]
+    assert main([*args, "--set", "detector=rules"]) == 0
+    assert main(["relabel", str(out), "--detector", "rules", "--name", "x"]) == 0
+    first, second, kept = sorted(out.rglob("ep*-seed*[0-9].jsonl"))
+    for log in (first, second, kept):
         log.with_name(f"{log.stem}.verdict-t.json").write_text("{}", encoding="utf-8")
     first.unlink()  # deleted by hand
     second.write_text(second.read_text(encoding="utf-8")[:-20], encoding="utf-8")  # cut short
-    assert cli([*args, "--set", "detector=rules"]) == 0
+    assert main([*args, "--set", "detector=rules"]) == 0
     assert first.exists() and second.exists()
-    assert not [p.name for p in out.rglob("*") if ".flags-" in p.name or ".verdict-" in p.name]
+    derived = sorted(p.name for p in out.rglob("*") if ".flags-" in p.name or ".verdict-" in p.name)
+    assert derived == [f"{kept.stem}.flags-x.jsonl", f"{kept.stem}.verdict-t.json"]
