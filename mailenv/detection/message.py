@@ -47,9 +47,12 @@ def _blank(text: str) -> str:
 
 def own_words(body: str) -> str:
     """Blank lines quoted with '>' and everything after a forward/reply header."""
-    lowered = body.lower()
-    if ">" not in body and not any(part in lowered for part in _HEADER_PARTS):
-        return body  # most mail: nothing quoted, nothing forwarded
+    # Most mail quotes and forwards nothing. The cheap test is exact for ASCII text only:
+    # the header pattern's case-insensitive match also takes "ı", "İ" and "ſ" for i and s.
+    if body.isascii() and ">" not in body:
+        lowered = body.lower()
+        if not any(part in lowered for part in _HEADER_PARTS):
+            return body
     cut = _QUOTE_START.search(body)
     head, tail = (body[: cut.start()], body[cut.start() :]) if cut else (body, "")
     lines = head.split("\n")

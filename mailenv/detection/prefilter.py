@@ -260,26 +260,76 @@ def _compiles(hyperscan: Any, pattern: str, flags: int) -> bool:
     return True
 
 
-def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
-    """The database's expressions, and the cues it cannot place (searched whole when hit).
+def placeable(pattern: str) -> bool:
+    """Whether the compiled scan can place `pattern`'s matches (else Python searches whole).
 
-    Each cue's loosened pattern is tracked if hyperscan can report its starts; else each of
-    its alternatives that can; the rest must be sentence-local, or the cue is searched whole.
+    It cannot when the pattern may match empty text, or when folding could lose one of its
+    matches: folding merges characters, which keeps every match of a positive class or
+    literal but not of a negated one that could hold a fold's result (a letter, 0, a
+    space, DEL), of the non-digit class (a non-decimal digit folds to 0), or of a range
+    with a non-ASCII end.
     """
-    tracked = hyperscan.HS_FLAG_SOM_LEFTMOST | hyperscan.HS_FLAG_ALLOWEMPTY
+    tree = sre_parse.parse(pattern)
+    if tree.getwidth()[0] == 0:
+        return False
+    targets = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0 \x7f"
+    stack = [tree]
+    while stack:
+        for op, av in stack.pop():
+            if op is sre.NOT_LITERAL:
+                return False
+            if op is sre.CATEGORY and av is sre.CATEGORY_NOT_DIGIT:
+                return False
+            if op is sre.IN:
+                negated = any(o is sre.NEGATE for o, _ in av)
+                for o, a in av:
+                    if o is sre.RANGE and max(a) > 127:
+                        return False
+                    if negated and o is sre.LITERAL and a > 127:
+                        return False  # folded, [^é] would become [^e]
+                    if o is sre.CATEGORY and (negated or a is sre.CATEGORY_NOT_DIGIT):
+                        return False
+                if negated and not all(_in_class(av, ch) for ch in targets):
+                    return False  # the class excludes a character folding can produce
+            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                stack.append(av[2])
+            elif op is sre.SUBPATTERN:
+                stack.append(av[3])
+            elif op is sre.BRANCH:
+                stack.extend(av[1])
+            elif op in (sre.ASSERT, sre.ASSERT_NOT):
+                stack.append(av[1])
+    return True
+
+
+def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
+    """The database's expressions, and the cues it cannot place (searched whole by Python).
+
+    A cue is placed if `placeable`; its loosened pattern is tracked if hyperscan can report
+    its starts, else each of its alternatives that can; the rest must be sentence-local,
+    or the cue is searched whole.
+    """
+    tracked = hyperscan.HS_FLAG_SOM_LEFTMOST
     expressions, whole = [], set()
     for i, cue in enumerate(CUES):
+        if not placeable(cue.pattern.pattern):
+            whole.add(i)
+            continue
         loose = fold(loosened(cue.pattern.pattern))
         if _compiles(hyperscan, loose, tracked):
             expressions.append(Expression(i, loose, True))
             continue
+        parts = []
         for part in alternatives(loose):
             if _compiles(hyperscan, part, tracked):
-                expressions.append(Expression(i, part, True))
+                parts.append(Expression(i, part, True))
+            elif sentence_local(part):
+                parts.append(Expression(i, part, False))
             else:
-                expressions.append(Expression(i, part, False))
-                if not sentence_local(part):
-                    whole.add(i)
+                whole.add(i)
+                break
+        else:
+            expressions += parts
     return expressions, frozenset(whole)
 
 
@@ -289,13 +339,16 @@ class Compiled:
 
     database: Any
     expressions: list[Expression]
-    whole: frozenset[int]
+    whole: frozenset[str]
+    """The cues it cannot place, by name: searched whole, by Python alone."""
     reach: list[int | None]
 
 
 def _cache_file(hyperscan: Any) -> Path:
     patterns = "\0".join(c.pattern.pattern for c in CUES)
-    digest = hashlib.sha256((patterns + hyperscan.__version__ + "2").encode()).hexdigest()
+    code = Path(__file__).read_bytes()  # how patterns are folded, loosened and planned
+    key = patterns.encode() + code + hyperscan.__version__.encode()
+    digest = hashlib.sha256(key).hexdigest()
     root = os.environ.get("MAILENV_CACHE") or os.environ.get("XDG_CACHE_HOME")
     folder = Path(root) if root else Path.home() / ".cache"
     return folder / "mailenv" / f"cues-{digest[:16]}.hsdb"
@@ -327,7 +380,7 @@ def _compiled() -> Compiled | None:
             expressions=[e.pattern.encode() for e in expressions],
             ids=list(range(len(expressions))),
             elements=len(expressions),
-            flags=[hyperscan.HS_FLAG_ALLOWEMPTY | (som if e.tracked else 0) for e in expressions],
+            flags=[som if e.tracked else 0 for e in expressions],
         )
         saved = {"expressions": [[e.cue, e.pattern, e.tracked] for e in expressions]}
         header = json.dumps({**saved, "whole": sorted(whole)}).encode()
@@ -338,7 +391,7 @@ def _compiled() -> Compiled | None:
             os.replace(tmp, path)
         except OSError:
             pass  # no cache: compile again next time
-    return Compiled(database, expressions, whole, reaches)
+    return Compiled(database, expressions, frozenset(CUES[i].name for i in whole), reaches)
 
 
 def _scratch(database: Any) -> Any:
@@ -352,24 +405,34 @@ def _scratch(database: Any) -> Any:
 
 
 class Places:
-    """Where in one text each cue may match: windows that hold every match of its regex."""
+    """Where in one text each cue may match: windows that hold every match of its regex.
 
-    __slots__ = ("windows",)
+    Cues the scan cannot place (`whole`) are searched whole, by Python alone.
+    """
 
-    def __init__(self, windows: dict[str, list[tuple[int, int]]]) -> None:
-        self.windows = windows
+    __slots__ = ("whole", "windows")
+
+    def __init__(self, windows: dict[str, list[tuple[int, int]]], whole: frozenset[str]) -> None:
+        self.windows, self.whole = windows, whole
 
     def __contains__(self, cue: str) -> bool:
-        return cue in self.windows
+        return cue in self.windows or cue in self.whole
 
     def finditer(self, cue: lx.Cue, text: str) -> Iterator[re.Match[str]]:
-        """Exactly the matches of `cue.pattern.finditer(text)`, searching only the windows."""
+        """Exactly the matches of `cue.pattern.finditer(text)`, searching only the windows.
+
+        Placed cues never match empty text (`placeable`), so each search starts where the
+        last match ended, as `finditer`'s do.
+        """
+        if cue.name in self.whole:
+            yield from cue.pattern.finditer(text)
+            return
         pos, search = 0, cue.pattern.search
         for lo, hi in self.windows.get(cue.name, ()):
             at = max(lo, pos)
             while (m := search(text, at, hi)) is not None:
                 yield m
-                at = pos = m.end() if m.end() > m.start() else m.end() + 1
+                at = pos = m.end()
 
 
 def places(text: str) -> Places | None:
@@ -402,9 +465,8 @@ def places(text: str) -> Places | None:
     windows: dict[str, list[tuple[int, int]]] = {}
     for cue, found in spans.items():
         far = compiled.reach[cue]
-        if cue in compiled.whole or far is None:
-            windows[CUES[cue].name] = [(0, len(text))]
-            continue
+        if far is None:  # a lookahead of unbounded width: to the end of the text
+            far = len(text)
         found.sort()
         merged: list[tuple[int, int]] = []
         lo, last = found[0]
@@ -416,7 +478,7 @@ def places(text: str) -> Places | None:
                 lo, last = start, end
         merged.append((lo, min(len(text), last + far)))
         windows[CUES[cue].name] = merged
-    return Places(windows)
+    return Places(windows, compiled.whole)
 
 
 _BREAK = re.compile("[" + re.escape(BREAKS) + "]")

@@ -36,6 +36,30 @@ def test_breaks_and_reach_are_read_from_the_pattern() -> None:
     assert prefilter.reach(r"if(?=.*you)") is None
 
 
+def test_patterns_folding_could_lose_matches_are_searched_whole() -> None:
+    placeable = prefilter.placeable
+    assert all(placeable(c.pattern.pattern) for c in prefilter.CUES)  # the lexicon's today
+    assert placeable(r"[^.!?\n]{0,60}?your wife") and placeable(r"\Wab")
+    for pattern in (r"x[^a-z]y", r"x\Dy", r"x[^é]y", r"x[^é.]y", r"[à-ÿ]x", r"a[^ ]b", r"(?:|ab)"):
+        assert not placeable(pattern), pattern
+
+
+def test_a_cue_searched_whole_finds_what_its_regex_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    if prefilter.places("x") is None:
+        pytest.skip("hyperscan is not installed")
+    cue = prefilter.CUES[0]
+    where = prefilter.places("nothing here")
+    assert where is not None and cue.name not in where
+    monkeypatch.setattr(where, "whole", frozenset({cue.name}))
+    text = "please cancel the wipe and call it off"
+    assert cue.name in where
+    assert (
+        [m.span() for m in where.finditer(cue, text)]
+        == [m.span() for m in cue.pattern.finditer(text)]
+        != []
+    )
+
+
 FRAGMENTS = [
     "if you don't cancel the wipe",
     "your wife will find out",
