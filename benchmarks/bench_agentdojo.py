@@ -35,7 +35,6 @@ import argparse
 import gc
 import importlib
 import importlib.metadata
-import statistics
 import sys
 import tempfile
 import time
@@ -44,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from bench import cartpole_step_us
+from bench_env import median_us
 
 import mailenv
 
@@ -97,17 +98,6 @@ What each figure includes:
     environment is the cheaper way to a fresh one."""
 
 
-def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: int) -> float:
-    """Median microseconds of `fn`, with `setup` run untimed before every sample."""
-    samples = []
-    for _ in range(repeats):
-        setup()
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1e6
-
-
 def duration(us: float) -> str:
     """A median as milliseconds and microseconds."""
     return f"{us / 1000:9.3f} ms {us:>11,.1f} µs"
@@ -120,19 +110,6 @@ def times(multiple: float) -> str:
 
 def nothing() -> None:
     """A setup that does nothing."""
-
-
-def cartpole_step_us(repeats: int) -> float:
-    """One CartPole-v1 step, the yardstick every other figure is divided by."""
-    env = gym.make("CartPole-v1").unwrapped
-    env.reset(seed=0)
-
-    def step() -> None:
-        _, _, terminated, _, _ = env.step(0)
-        if terminated:
-            env.reset()
-
-    return median_us(step, nothing, repeats)
 
 
 class AgentDojo:

@@ -182,37 +182,42 @@ _CATEGORIES = {
 }
 
 
+def _nodes(tree: Any, assertions: bool = True) -> Iterator[tuple[Any, Any]]:
+    """Every node of a parsed pattern, nested ones included.
+
+    Nodes inside lookarounds too, unless `assertions` is False (they consume nothing).
+    """
+    stack = [tree]
+    while stack:
+        for op, av in stack.pop():
+            yield op, av
+            if op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
+                stack.append(av[2])
+            elif op is sre.SUBPATTERN:
+                stack.append(av[3])
+            elif op is sre.BRANCH:
+                stack.extend(av[1])
+            elif op in (sre.ASSERT, sre.ASSERT_NOT) and assertions:
+                stack.append(av[1])
+
+
 def sentence_local(pattern: str) -> bool:
     """Whether no match of `pattern` can hold a sentence break (`BREAKS`).
 
     Conservative: anything it cannot tell (`.`, back-references, unknown nodes) counts as
     a possible break.
     """
-
-    def can_break(tree: Any) -> bool:
-        for op, av in tree:
-            if op is sre.LITERAL:
-                if chr(av) in BREAKS:
-                    return True
-            elif op is sre.IN:
-                if any(_in_class(av, ch) for ch in BREAKS):
-                    return True
-            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-                if can_break(av[2]):
-                    return True
-            elif op is sre.SUBPATTERN:
-                if can_break(av[3]):
-                    return True
-            elif op is sre.BRANCH:
-                if any(can_break(branch) for branch in av[1]):
-                    return True
-            elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
-                continue  # zero width: consumes nothing
-            else:
-                return True
-        return False
-
-    return not can_break(sre_parse.parse(pattern))
+    containers = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT, sre.SUBPATTERN)
+    for op, av in _nodes(sre_parse.parse(pattern), assertions=False):
+        if op is sre.LITERAL:
+            if chr(av) in BREAKS:
+                return False
+        elif op is sre.IN:
+            if any(_in_class(av, ch) for ch in BREAKS):
+                return False
+        elif op not in (*containers, sre.BRANCH, sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+            return False
+    return True
 
 
 def reach(pattern: str) -> int | None:
@@ -222,22 +227,12 @@ def reach(pattern: str) -> int | None:
     far past its last possible end gives the same matches as a search of the whole text.
     """
     total = 1  # a boundary test at the end reads one character
-    stack = [sre_parse.parse(pattern)]
-    while stack:
-        for op, av in stack.pop():
-            if op in (sre.ASSERT, sre.ASSERT_NOT):
-                if av[0] > 0:  # lookahead (lookbehinds read before the match: whole text)
-                    width = av[1].getwidth()[1]
-                    if width >= sre.MAXREPEAT:
-                        return None
-                    total += width
-                stack.append(av[1])
-            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-                stack.append(av[2])
-            elif op is sre.SUBPATTERN:
-                stack.append(av[3])
-            elif op is sre.BRANCH:
-                stack.extend(av[1])
+    for op, av in _nodes(sre_parse.parse(pattern)):
+        if op in (sre.ASSERT, sre.ASSERT_NOT) and av[0] > 0:  # a lookahead (not behind)
+            width = av[1].getwidth()[1]
+            if width >= sre.MAXREPEAT:
+                return None
+            total += width  # nested lookaheads are counted too: a bound, not the least
     return total
 
 
@@ -273,32 +268,22 @@ def placeable(pattern: str) -> bool:
     if tree.getwidth()[0] == 0:
         return False
     targets = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0 \x7f"
-    stack = [tree]
-    while stack:
-        for op, av in stack.pop():
-            if op is sre.NOT_LITERAL:
-                return False
-            if op is sre.CATEGORY and av is sre.CATEGORY_NOT_DIGIT:
-                return False
-            if op is sre.IN:
-                negated = any(o is sre.NEGATE for o, _ in av)
-                for o, a in av:
-                    if o is sre.RANGE and max(a) > 127:
-                        return False
-                    if negated and o is sre.LITERAL and a > 127:
-                        return False  # folded, [^é] would become [^e]
-                    if o is sre.CATEGORY and (negated or a is sre.CATEGORY_NOT_DIGIT):
-                        return False
-                if negated and not all(_in_class(av, ch) for ch in targets):
-                    return False  # the class excludes a character folding can produce
-            elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT):
-                stack.append(av[2])
-            elif op is sre.SUBPATTERN:
-                stack.append(av[3])
-            elif op is sre.BRANCH:
-                stack.extend(av[1])
-            elif op in (sre.ASSERT, sre.ASSERT_NOT):
-                stack.append(av[1])
+    for op, av in _nodes(tree):
+        if op is sre.NOT_LITERAL:
+            return False
+        if op is sre.CATEGORY and av is sre.CATEGORY_NOT_DIGIT:
+            return False
+        if op is sre.IN:
+            negated = any(o is sre.NEGATE for o, _ in av)
+            for o, a in av:
+                if o is sre.RANGE and max(a) > 127:
+                    return False
+                if negated and o is sre.LITERAL and a > 127:
+                    return False  # folded, [^é] would become [^e]
+                if o is sre.CATEGORY and (negated or a is sre.CATEGORY_NOT_DIGIT):
+                    return False
+            if negated and not all(_in_class(av, ch) for ch in targets):
+                return False  # the class excludes a character folding can produce
     return True
 
 

@@ -261,13 +261,8 @@ def relabel_on_ray(
 
     try:
         for path, outcome in bounded(files, submit, limit=4 * cpus):
-            if isinstance(outcome, str):
-                result.skipped.append((str(path), outcome))
-                progress.finished(coercion=False)
-            else:
-                result.logs += 1
-                result.flagged += outcome
-                progress.finished(coercion=outcome > 0)
+            result.count(path, outcome)
+            progress.finished(coercion=isinstance(outcome, int) and outcome > 0)
     finally:
         progress.close()
     order = {str(path): i for i, path in enumerate(files)}

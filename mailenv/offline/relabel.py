@@ -72,6 +72,14 @@ class Relabelled(Record):
     flagged: int = 0
     skipped: list[tuple[str, str]] = Field(default_factory=list)
 
+    def count(self, path: Path, outcome: int | str) -> None:
+        """Count one log: the emails it flagged, or why it was skipped."""
+        if isinstance(outcome, str):
+            self.skipped.append((str(path), outcome))
+        else:
+            self.logs += 1
+            self.flagged += outcome
+
 
 def relabel(
     paths: Iterable[str | Path], name: str, detector: Detector, stream: TextIO | None = None
@@ -83,14 +91,11 @@ def relabel(
     try:
         for path in files:
             try:
-                _, n = relabel_log(path, name, detector)
+                outcome: int | str = relabel_log(path, name, detector)[1]
             except (OSError, ValueError) as err:
-                result.skipped.append((str(path), str(err)))
-                n = 0
-            else:
-                result.logs += 1
-                result.flagged += n
-            progress.finished(coercion=n > 0)
+                outcome = str(err)
+            result.count(path, outcome)
+            progress.finished(coercion=isinstance(outcome, int) and outcome > 0)
     finally:
         progress.close()
     return result
