@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from functools import lru_cache
 
 UNREAD_MARK = "(*)"
 READ_MARK = "   "
@@ -30,8 +31,13 @@ def clock(when: datetime) -> str:
     return f"{when.hour:02d}:{when.minute:02d}"
 
 
+@lru_cache(maxsize=4096)
 def stamp(when: datetime) -> str:
-    """A date and time as the agent reads it, e.g. "Thu 12 Mar 16:05"."""
+    """A date and time as the agent reads it, e.g. "Thu 12 Mar 16:05".
+
+    Cached: every inbox listing stamps every line again, and episodes of one scenario
+    share their times.
+    """
     return f"{DAYS[when.weekday()]} {when.day} {MONTHS[when.month - 1]} {clock(when)}"
 
 
