@@ -49,3 +49,21 @@ def test_mail_without_quotes_or_headers_is_its_own_words() -> None:
 def test_the_fast_path_changes_nothing(parts: list[str]) -> None:
     body = "".join(parts)
     assert own_words(body) == blanked(body)
+
+
+def test_an_email_reads_as_its_fields_do() -> None:
+    from datetime import datetime
+
+    from mailenv.detection.message import as_message
+    from mailenv.models import Email
+
+    email = Email(
+        id="m007",
+        sender="a@x.com",
+        to=["b@x.com", "c@x.com"],
+        cc=["d@x.com"],
+        subject="Re: plan",
+        body="Fine.\n> quoted\nOn Mon, B wrote:\nold",
+        sent_at=datetime(2025, 3, 12, 16, 5),
+    )
+    assert as_message(email) == as_message(email.model_dump())
