@@ -15,12 +15,8 @@ from mailenv.world.session import Turn
 
 
 def step_record(turn: Turn) -> Step:
-    """The log record of one engine turn.
-
-    Built without validation: every field comes from the engine, which made each value
-    (the action through `mailenv.boundary.admit`) in the type the record declares.
-    """
-    return Step.model_construct(
+    """The log record of one engine turn."""
+    return Step(
         step=turn.number,
         time=turn.time,
         action=turn.action,
