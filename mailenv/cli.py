@@ -201,24 +201,19 @@ def _relabel(args: argparse.Namespace) -> int:
     if args.rule and args.scope != "transcript":
         raise UsageError("--rule reference judges whole transcripts: add --scope transcript")
     if args.judge:
-        from mailenv.agents import from_spec
         from mailenv.agents.factory import check_spec
 
         check_spec(args.judge, {})
         if args.scope == "transcript":
             from mailenv import logs
+            from mailenv.offline.relabel import judge_from
             from mailenv.offline.verdicts import judge_logs
 
             if args.backend != "local":
                 raise UsageError("--scope transcript runs locally: drop --backend")
-            chat = from_spec(args.judge).model  # type: ignore[attr-defined]
-
-            def judge(prompt: str) -> str:
-                return str(chat.complete([{"role": "user", "content": prompt}], None).text)
-
             name = args.name or "transcript"
             count, skipped = judge_logs(
-                logs.log_files(args.dirs), judge, name, args.judge, args.rule
+                logs.log_files(args.dirs), judge_from(args.judge), name, args.judge, args.rule
             )
             _report_skipped(skipped)
             print(f"judged {count} transcripts as '{name}' (analyze --verdicts {name})")
@@ -327,7 +322,7 @@ def _backend_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend",
         default="local",
-        choices=["local", "ray"],
+        choices=["local", "ray"],  # runs.BACKENDS, without importing runs at start-up
         help="local: this machine's cores; ray: a Ray cluster (only this process writes files)",
     )
     p.add_argument(

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from mailenv import logs
 from mailenv.detection import Detector, DetectorName, detect
-from mailenv.detection.judge import Policy
+from mailenv.detection.judge import Judge, Policy
 from mailenv.models import Record
 from mailenv.offline.workers import Progress
 
@@ -44,6 +44,18 @@ def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
     return logs.write_labels(path, name, labels), flagged
 
 
+def judge_from(spec: str) -> Judge:
+    """An LLM judge from an agent spec (`openai:MODEL` …): a prompt in, its reply out."""
+    from mailenv.agents import from_spec
+
+    chat = from_spec(spec).model  # type: ignore[attr-defined]
+
+    def ask(prompt: str) -> str:
+        return str(chat.complete([{"role": "user", "content": prompt}], None).text)
+
+    return ask
+
+
 def make_detector(
     detector: DetectorName = "default", judge: str | None = None, policy: Policy = "both"
 ) -> Detector:
@@ -54,14 +66,9 @@ def make_detector(
     """
     if judge is None:
         return partial(detect, detector=detector)
-    from mailenv.agents import from_spec
     from mailenv.detection.judge import judged_detect
 
-    chat = from_spec(judge).model  # type: ignore[attr-defined]
-
-    def ask(prompt: str) -> str:
-        return str(chat.complete([{"role": "user", "content": prompt}], None).text)
-
+    ask = judge_from(judge)
     return lambda email, context: judged_detect(email, context, ask, policy)
 
 
