@@ -318,23 +318,6 @@ def _first_error(err: Exception) -> str:
     return f"{'.'.join(map(str, first['loc']))}: {first['msg']}"
 
 
-def _last_line(path: Path, tail: int = 65536) -> bytes:
-    with path.open("rb") as f:
-        f.seek(0, os.SEEK_END)
-        f.seek(max(0, f.tell() - tail))
-        data = f.read().rstrip(b"\n")
-    return data[data.rfind(b"\n") + 1 :]
-
-
-def finished(path: str | Path) -> bool:
-    """True if the log exists and its last line is an end record."""
-    try:
-        return _last_line(Path(path)).startswith(b'{"type":"end"')
-    except FileNotFoundError:
-        return False
-
-
-# --- finding logs, and the label files beside them ------------------------------------
 LABELS_SUFFIX = ".flags-"
 
 

@@ -8,7 +8,6 @@ import time
 from pathlib import Path
 
 from mailenv import logs
-from mailenv.logs import finished
 from mailenv.offline import runs
 
 RUN = [
@@ -55,5 +54,5 @@ def test_sigkill_mid_run_then_resume(tmp_path: Path) -> None:
     assert resumed.returncode == 0, resumed.stderr
     assert f"{len(done)} already done" in resumed.stdout
     final = sorted(out.rglob("ep*.jsonl"))
-    assert len(final) == 1500 and all(finished(p) for p in final)
+    assert len(final) == 1500 and all(runs.done(p) for p in final)
     assert all(p.read_bytes() == data for p, data in done.items())

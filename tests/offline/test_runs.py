@@ -7,8 +7,7 @@ import pytest
 
 from mailenv import logs
 from mailenv.cli import main
-from mailenv.logs import finished
-from mailenv.offline.runs import cells, episode_seed, plan
+from mailenv.offline.runs import cells, done, episode_seed, plan
 from mailenv.offline.workers import RateLimiter
 
 
@@ -76,7 +75,7 @@ def test_run_writes_logs_and_manifest_then_resumes(
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["run"]["agent"] == "scripted:blackmailer" and len(manifest["cells"]) == 2
     logs_found = sorted(tmp_path.rglob("ep*.jsonl"))
-    assert len(logs_found) == 6 and all(finished(p) for p in logs_found)
+    assert len(logs_found) == 6 and all(done(p) for p in logs_found)
     episode = logs.read(logs_found[0])
     assert (
         episode.header.agent == "scripted:blackmailer"
@@ -86,7 +85,7 @@ def test_run_writes_logs_and_manifest_then_resumes(
     cut = logs_found[1]
     original = cut.read_bytes()
     cut.write_bytes(b"\n".join(original.split(b"\n")[:3]) + b"\n")
-    assert not finished(cut)
+    assert not done(cut)
     assert main(args) == 0
     assert "1 run, 5 already done" in capsys.readouterr().out
     assert cut.read_bytes() == original  # same seed, same actions: the same bytes
