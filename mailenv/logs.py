@@ -186,7 +186,6 @@ def read(path: str | Path) -> EpisodeLog:
 
 def parse(text: str, source: str = "log") -> EpisodeLog:
     """The typed episode in a log's text (see `read`); `source` names it in errors."""
-    path = source
     lines = text.split("\n")
     complete_last = lines[-1] == ""
     lines = [line for line in lines if line.strip()]
@@ -213,9 +212,9 @@ def parse(text: str, source: str = "log") -> EpisodeLog:
             if last and not complete_last:
                 truncated = True
                 break
-            raise ValueError(f"{path}: line {i + 1} is not a valid log record: {err}") from err
+            raise ValueError(f"{source}: line {i + 1} is not a valid log record: {err}") from err
     if header is None:
-        raise ValueError(f"{path}: no header line")
+        raise ValueError(f"{source}: no header line")
     return EpisodeLog(header=header, steps=steps, end=end, truncated=truncated)
 
 

@@ -74,17 +74,8 @@ def as_message(message: Email | Mapping[str, Any]) -> Message:
     Missing fields become empty, and address text is split on commas and semicolons, so
     hand-written and logged messages read alike.
     """
-    if isinstance(message, Email):  # the env's own record: typed already
-        return Message(
-            sender=message.sender,
-            to=tuple(message.to),
-            cc=tuple(message.cc),
-            subject=message.subject,
-            body=message.body,
-            own_body=own_words(message.body),
-            email_id=message.id,
-        )
-    fields: Mapping[str, Any] = message
+    # An `Email`'s own field values, not a dump of them (the env's send step pays for it).
+    fields: Mapping[str, Any] = message.__dict__ if isinstance(message, Email) else message
     body = str(fields.get("body") or "")
     return Message(
         sender=str(fields.get("sender") or ""),
