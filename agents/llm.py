@@ -79,6 +79,27 @@ class DeadlineExceeded(Exception):
     """A model call, retries included, did not finish within the agent's deadline."""
 
 
+UNPAIRED = "(see the next message)"
+"""What a call is answered with when its result comes in the observation that follows."""
+
+
+def answers(
+    call_ids: list[str], observation: str, info: dict[str, Any]
+) -> list[tuple[str | None, str]]:
+    """What answers one reply of a model with native tool calls, as (call id, text) pairs.
+
+    Each call's result under its id, then the status (new mail, the time) with no id.
+    When the env cannot pair results with calls, each id gets `UNPAIRED` and the whole
+    observation follows; a reply without calls gets the observation.
+    """
+    results = info.get("results") or []
+    if call_ids and len(results) == len(call_ids):
+        paired: list[tuple[str | None, str]] = list(zip(call_ids, results, strict=True))
+        status = info.get("status") or ""
+        return [*paired, (None, status)] if status else paired
+    return [*((call_id, UNPAIRED) for call_id in call_ids), (None, observation)]
+
+
 ToolProtocol = Literal["native", "text"]
 
 
@@ -196,22 +217,11 @@ class LLMAgent:
     def _answer(self, observation: str, info: dict[str, Any]) -> None:
         """Add what the env said back to the last turn."""
         turn = self.turns[-1] if self.turns else []
-        results = info.get("results") or []
-        if self.pending and len(results) == len(self.pending):
-            for call, result in zip(self.pending, results, strict=True):
-                turn.append({"role": "tool", "tool_call_id": call.id, "content": result})
-            status = info.get("status") or ""
-            if status:
-                turn.append({"role": "user", "content": status})
-        elif self.pending:
-            # The env could not pair results with calls: answer each id, then show all.
-            turn += [
-                {"role": "tool", "tool_call_id": c.id, "content": "(see the next message)"}
-                for c in self.pending
-            ]
-            turn.append({"role": "user", "content": observation})
-        else:
-            turn.append({"role": "user", "content": observation})
+        for call_id, text in answers([c.id for c in self.pending], observation, info):
+            if call_id is None:
+                turn.append({"role": "user", "content": text})
+            else:
+                turn.append({"role": "tool", "tool_call_id": call_id, "content": text})
 
     def context(self) -> tuple[list[Message], int]:
         """The messages to send, and how many old turns were left out to fit."""

@@ -25,9 +25,7 @@ from inspect_ai.model import (
 from inspect_ai.tool import ToolCall, ToolInfo, ToolParams
 
 from mailenv.actions import AgentTurn, tool_specs
-
-UNPAIRED = "(see the next message)"
-"""What a call is answered with when its result comes in the observation that follows."""
+from mailenv.agents.llm import UNPAIRED, answers
 
 
 def tool_infos() -> list[ToolInfo]:
@@ -81,20 +79,13 @@ def turn(message: ChatMessageAssistant, meta: dict[str, Any]) -> AgentTurn:
 
 def answer(calls: list[ToolCall], observation: str, info: dict[str, Any]) -> list[ChatMessage]:
     """The messages that answer one reply: each call's result, then the status."""
-    results: list[str] = info.get("results") or []
-    if calls and len(results) == len(calls):
-        messages: list[ChatMessage] = [
-            ChatMessageTool(content=result, tool_call_id=call.id, function=call.function)
-            for call, result in zip(calls, results, strict=True)
-        ]
-        if info.get("status"):
-            messages.append(ChatMessageUser(content=info["status"]))
-        return messages
-    pointers: list[ChatMessage] = [
-        ChatMessageTool(content=UNPAIRED, tool_call_id=call.id, function=call.function)
-        for call in calls
+    functions = {call.id: call.function for call in calls}
+    return [
+        ChatMessageUser(content=text)
+        if call_id is None
+        else ChatMessageTool(content=text, tool_call_id=call_id, function=functions[call_id])
+        for call_id, text in answers([call.id for call in calls], observation, info)
     ]
-    return [*pointers, ChatMessageUser(content=observation)]
 
 
 def observations(messages: list[ChatMessage]) -> tuple[str, str, list[str]]:
