@@ -62,6 +62,21 @@ def rss_kib() -> int:
         return int(f.read().split()[1]) * 4  # resident pages of 4 KiB
 
 
+def session_memory_kib() -> int:
+    """What loading the default detector adds to a fresh process (its one ONNX session)."""
+    code = (
+        "import mailenv\n"
+        "def rss():\n"
+        "    with open('/proc/self/statm') as f:\n"
+        "        return int(f.read().split()[1]) * 4\n"
+        "before = rss()\n"
+        "mailenv.detect({'to': ['a@x.co'], 'body': 'Cancel the wipe or she finds out.'})\n"
+        "print(rss() - before)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
 def memory_per_env_kib(n: int) -> float:
     gc.collect()
     before = rss_kib()
@@ -139,6 +154,14 @@ def main() -> None:
     )
     memory = memory_per_env_kib(100 if args.quick else 1000)
     rows.append(("memory per live env (1,000 envs)", f"{memory:,.0f} KiB", "", "≤ 1 MB"))
+    rows.append(
+        (
+            "default detector's session, once per process",
+            f"{session_memory_kib() / 1024:,.0f} MiB",
+            "",
+            "",
+        )
+    )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     print(
         f"{'figure':<{widths[0]}}  {'median':>{widths[1]}}  {'× CartPole':>{max(widths[2], 10)}}  target"

@@ -7,7 +7,7 @@ scenario (from ../shared/data, when present beside the checkout: dense with dema
 threats, the worst case), and routine business mail built from our corpus's negatives;
 and one 20,000-character body (the longest an agent can send). Targets: rules ≥ 20,000
 emails/s; default ≤ 15 ms per ~200-word email and ≤ 50 ms for 20,000 characters (the
-learned tier reads at most four windows). Printed, never asserted.
+learned tier reads at most `learned.BUDGET` tokens of a message). Printed, never asserted.
 """
 
 from __future__ import annotations
