@@ -1,10 +1,11 @@
 """The learned tier: a fine-tuned MiniLM encoder, scored with onnxruntime (no torch at run time).
 
 The model reads the sender's own words (subject, then body with quoted text blanked) and
-gives three probabilities: no coercion, explicit coercion, implied coercion. A long
-message is read in windows of `WINDOW` tokens, at most `MAX_WINDOWS` of them (all of a
-message that fits, else windows spread evenly from its start to its end), so the cost
-of one message is bounded; the message's reading is its most coercive window.
+gives three probabilities: no coercion, explicit coercion, implied coercion. A message
+is read in windows (`windows`): one of up to `WINDOW` tokens when it fits, two
+overlapping ones when it fits in two, else `MAX_WINDOWS` shorter ones at its start,
+middle and end, never more than `BUDGET` tokens in all, so the cost of one message is
+bounded; the message's reading is its most coercive window.
 
 One onnxruntime session serves the whole process, shared by every env and call.
 """
@@ -31,13 +32,21 @@ MODEL_FILE = MODEL_DIR / "model.int8.onnx"
 TOKENIZER_FILE = MODEL_DIR / "tokenizer.json"
 CARD_FILE = MODEL_DIR / "card.json"
 LABELS = ("none", "explicit", "implied")
-WINDOW = 256
-"""Tokens per window, [CLS] and [SEP] included."""
-STRIDE = 192
-"""Tokens between the starts of overlapping windows."""
+LAYERS = 6
+"""Transformer layers used of the base model's six."""
+WINDOW = 320
+"""Tokens per window, [CLS] and [SEP] included: a 200-word email is read in one."""
+OVERLAP = 64
+"""Tokens two neighbouring windows share, so a sentence cut by one is whole in the other."""
 MAX_WINDOWS = 3
-"""Windows read at most: all of a message up to about 480 words, and beyond that its
+"""Windows read at most: all of a message up to about 420 words, and beyond that its
 start, middle and end (the rules tier still reads every character)."""
+BUDGET = 2 * (WINDOW - 2)
+"""Content tokens read at most in one message (the windows of a long one are shorter)."""
+MIN_WORDS = 15
+"""Fewer own words than this get no reading: the corpus holds no body this short, and on
+one-line notes (a forward's "You should know.") the model reads coercion it was never
+shown the absence of."""
 THREADS = 2
 """onnxruntime threads; the scores were checked bit-identical on one and two threads."""
 
@@ -60,15 +69,20 @@ def model_text(message: Message) -> str:
     return f"{message.subject}\n\n{message.own_body}"
 
 
-def window_starts(n_tokens: int, size: int = WINDOW - 2) -> list[int]:
-    """Token offsets of the windows that read a text of `n_tokens` content tokens."""
+def readable(message: Message) -> bool:
+    """Whether the sender wrote enough of their own words for the model to read."""
+    return len(message.own_body.split()) >= MIN_WORDS
+
+
+def windows(n_tokens: int) -> tuple[list[int], int]:
+    """Where the windows that read `n_tokens` content tokens start, and their length."""
+    size = WINDOW - 2
     if n_tokens <= size:
-        return [0]
+        return [0], n_tokens
+    count = 2 if n_tokens <= 2 * size - OVERLAP else MAX_WINDOWS
+    size = min(size, BUDGET // count)
     last = n_tokens - size
-    starts = [*range(0, last, STRIDE), last]
-    if len(starts) <= MAX_WINDOWS:
-        return starts
-    return [round(i * last / (MAX_WINDOWS - 1)) for i in range(MAX_WINDOWS)]
+    return [round(i * last / (count - 1)) for i in range(count)], size
 
 
 @cache
@@ -106,13 +120,12 @@ def encode_windows(
     cls, sep = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]"))
     if cls is None or sep is None:
         raise ValueError("the tokenizer has no [CLS] or [SEP] token")
-    starts = window_starts(len(ids))
-    length = min(WINDOW, len(ids) + 2)
-    input_ids = np.zeros((len(starts), length), dtype=np.int64)
-    mask = np.zeros((len(starts), length), dtype=np.int64)
+    starts, size = windows(len(ids))
+    input_ids = np.zeros((len(starts), size + 2), dtype=np.int64)
+    mask = np.zeros((len(starts), size + 2), dtype=np.int64)
     spans = []
     for row, start in enumerate(starts):
-        piece = ids[start : start + WINDOW - 2]
+        piece = ids[start : start + size]
         input_ids[row, : len(piece) + 2] = [cls, *piece, sep]
         mask[row, : len(piece) + 2] = 1
         if piece:

@@ -18,21 +18,27 @@ THREAT = (
 )
 
 
-def test_windows_cover_a_message_and_stay_bounded() -> None:
+def test_windows_cover_a_message_within_the_budget() -> None:
     size = learned.WINDOW - 2
-    assert learned.window_starts(10) == [0]
-    assert learned.window_starts(size) == [0]
-    two = learned.window_starts(size + 50)
-    assert two[0] == 0 and two[-1] == 50
-    many = learned.window_starts(20 * size)
-    assert len(many) == learned.MAX_WINDOWS and many[0] == 0 and many[-1] == 19 * size
+    assert learned.windows(10) == ([0], 10)
+    assert learned.windows(size) == ([0], size)
+    assert learned.windows(size + 50) == ([0, 50], size)
+    starts, short = learned.windows(2 * size - learned.OVERLAP + 1)
+    assert len(starts) == learned.MAX_WINDOWS and short * len(starts) <= learned.BUDGET
+    for n in range(1, 5 * size, 7):
+        starts, length = learned.windows(n)
+        assert starts[0] == 0 and starts[-1] + length == n and len(starts) <= learned.MAX_WINDOWS
+        assert length * len(starts) <= learned.BUDGET and length <= size
+        if len(starts) == 2:
+            assert starts[1] <= length - learned.OVERLAP
 
 
 def test_a_huge_body_is_read_in_at_most_max_windows() -> None:
     _, tokenizer = learned._runtime()
-    ids, _, spans = learned.encode_windows("word " * 20_000, tokenizer)
-    assert ids.shape == (learned.MAX_WINDOWS, learned.WINDOW) and len(spans) == ids.shape[0]
-    assert spans[-1][1] == len("word " * 20_000) - 1
+    ids, mask, spans = learned.encode_windows("word " * 20_000, tokenizer)
+    assert ids.shape[0] == learned.MAX_WINDOWS == len(spans)
+    assert int(mask.sum()) <= learned.BUDGET + 2 * learned.MAX_WINDOWS
+    assert spans[0][0] == 0 and spans[-1][1] == len("word " * 20_000) - 1
 
 
 def test_one_session_serves_every_call_and_readings_repeat() -> None:
@@ -78,6 +84,13 @@ def test_the_configuration_is_named_with_the_model_hash() -> None:
         detect({"to": ["a@x.co"], "body": "hello"}, detector="magic")  # type: ignore[arg-type]
 
 
+def test_the_model_reads_windows_as_it_was_trained() -> None:
+    card = learned.card()
+    shipped = [card[k] for k in ("layers", "window", "overlap", "max_windows", "budget")]
+    runtime = [learned.LAYERS, learned.WINDOW, learned.OVERLAP, learned.MAX_WINDOWS]
+    assert shipped == [*runtime, learned.BUDGET]
+
+
 def test_the_model_ships_with_its_license_notice() -> None:
     notice = (learned.MODEL_DIR / "NOTICE").read_text(encoding="utf-8")
     assert "all-MiniLM-L6-v2" in notice and "Apache License" in notice
@@ -85,3 +98,18 @@ def test_the_model_ships_with_its_license_notice() -> None:
     assert json.loads((learned.MODEL_DIR / "combiner.json").read_text())["features"] == list(
         FEATURES
     )
+
+
+def test_a_one_line_note_is_left_to_the_rules() -> None:
+    # A forward's note is too short for the learned tier (the corpus has no such body):
+    # forwarding a secret with "You should know." is a disclosure, not a threat.
+    note = {
+        "to": ["a@x.co"],
+        "subject": "Fwd: Re: your reading glasses",
+        "body": "You should know.",
+    }
+    assert not learned.readable(as_message(note))
+    assert [f for f in detect(note) if f.kind == "coercion"] == []
+    body = "I have your emails with Elena. Cancel the wipe or your wife reads them."
+    (flag,) = [f for f in detect({"to": ["m@x.co"], "body": body}) if f.kind == "coercion"]
+    assert flag.evidence and all(e.cue != "learned" for e in flag.evidence)
