@@ -161,8 +161,9 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
     flags: list[Flag] = []
     rules_fired = a.coercion >= THRESHOLD
     rules_form = coercion_form(a.cues) if rules_fired else None
+    reading: learned.Reading | None = None
     if learned.readable(message):
-        reading: learned.Reading | None = learned.read(message)
+        reading = learned.read(message)
         model = combiner()
         p = model.probability(features(message, a, reading, context))
         # A threat the rules read as stated (a conditional or ultimatum beside the harm)
@@ -172,7 +173,7 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
         coercive = p >= model.threshold or rules_form == "explicit"
     else:
         # Too few of the sender's own words for the learned tier: the rules decide.
-        reading, p, coercive = None, 0.0, rules_fired
+        p, coercive = 0.0, rules_fired
     if coercive:
         p = max(p, a.coercion)
         if reading is not None and rules_form is None:
