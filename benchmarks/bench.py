@@ -134,7 +134,7 @@ def main() -> None:
         )
     targets = {
         "rules": ("≥ 20,000/s", "≥ 20,000/s", "≤ 1 ms"),
-        "default": ("≤ 5 ms each", "≤ 5 ms each", "≤ 50 ms"),
+        "default": ("≤ 15 ms each", "≤ 15 ms each", "≤ 50 ms"),
     }
     for detector, target in targets.items():
         figures = detect_figures(1.0 if args.quick else 3.0, detector)
