@@ -176,11 +176,13 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
         p, coercive = 0.0, rules_fired
     if coercive:
         p = max(p, a.coercion)
-        if reading is not None and rules_form is None:
+        if rules_form is not None:
+            form, reason = rules_form, None
+        else:
+            # Without the rules only the combination flags, and it needs the reading.
+            assert reading is not None
             form = "explicit" if reading.explicit > reading.implied else "implied"
             reason = f"the learned tier reads pressure tied to a harm ({form}, p={p:.2f})"
-        else:
-            form, reason = coercion_form(a.cues), None
         flag = coercion_flag(message, a, p, detector="default", reason=reason)
         evidence = flag.evidence if rules_fired else []
         if reading is not None:
