@@ -301,8 +301,8 @@ def main() -> int:
     from mailenv.offline.contexts import contexts_for
 
     splits = load_splits(args.corpus)
+    contexts = {**contexts_for(splits["dev"]), **contexts_for(splits["test"])}
     if args.measure_only:
-        contexts = {**contexts_for(splits["dev"]), **contexts_for(splits["test"])}
         card = {**learned.card(), "reports": measure(splits, contexts)}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         return 0
@@ -315,7 +315,6 @@ def main() -> int:
     shutil.copy(base / "tokenizer.json", learned.TOKENIZER_FILE)
     learned._runtime.cache_clear()
 
-    contexts = {**contexts_for(splits["dev"]), **contexts_for(splits["test"])}
     dev_x = corpus_features(splits["dev"], contexts)
     dev_y = np.array([r.kind == "coercion" for r in splits["dev"]], dtype=np.float64)
     w = fit_logistic(dev_x, dev_y)
