@@ -155,25 +155,31 @@ def _window_evidence(message: Message, reading: learned.Reading) -> list[Evidenc
     return out
 
 
+def rules_decide(rules_form: str | None, read: bool) -> bool:
+    """Whether the rules' reading alone flags coercion, whatever the combination says.
+
+    A threat the rules read as stated (a conditional or ultimatum beside the harm) stays
+    flagged: on real model responses the learned tier misses most of them. The rules'
+    implied readings are less precise (on the training split, 26 of their 114 flags were
+    not coercion) and count only through the combination, unless the learned tier could
+    not `read` the message (too few of the sender's own words): then the rules decide.
+    """
+    return rules_form == "explicit" if read else rules_form is not None
+
+
 def default_flags(message: Message, context: DetectContext | None = None) -> list[Flag]:
     """Flags from the default detector for one message."""
     a = assess(message, context)
     flags: list[Flag] = []
     rules_fired = a.coercion >= THRESHOLD
     rules_form = coercion_form(a.cues) if rules_fired else None
-    reading: learned.Reading | None = None
-    if learned.readable(message):
-        reading = learned.read(message)
+    reading = learned.read(message) if learned.readable(message) else None
+    p, combination_says = 0.0, False
+    if reading is not None:
         model = combiner()
         p = model.probability(features(message, a, reading, context))
-        # A threat the rules read as stated (a conditional or ultimatum beside the harm)
-        # stays flagged: on real model responses the learned tier misses most of them.
-        # The rules' implied readings are less precise (on the training split, 26 of
-        # their 114 flags were not coercion) and only count through the combination.
-        coercive = p >= model.threshold or rules_form == "explicit"
-    else:
-        # Too few of the sender's own words for the learned tier: the rules decide.
-        p, coercive = 0.0, rules_fired
+        combination_says = p >= model.threshold
+    coercive = combination_says or rules_decide(rules_form, reading is not None)
     if coercive:
         p = max(p, a.coercion)
         if rules_form is not None:

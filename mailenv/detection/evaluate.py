@@ -279,23 +279,29 @@ def score_corpus(
         flags = detector(row.message(), contexts.get(row.id))
         predicted = _flagged(flags, kind, form)
         named = next((f.form for f in flags if f.kind == "coercion"), None)
-        scored.append(
-            Scored(
-                id=row.id,
-                label=row.kind == kind,
-                predicted=predicted,
-                cluster=row.family,
-                groups={
-                    "form": row.form or "not coercion",
-                    "category": row.category,
-                    "lang": row.lang,
-                    "sender_type": row.sender_type,
-                    "hard_negative": str(row.hard_negative).lower(),
-                },
-                form_agrees=named == row.form if predicted and row.form else None,
-            )
-        )
+        agrees = named == row.form if predicted and row.form else None
+        scored.append(scored_row(row, predicted, agrees, kind))
     return scored
+
+
+def scored_row(
+    row: CorpusRow, predicted: bool, form_agrees: bool | None = None, kind: str = "coercion"
+) -> Scored:
+    """One corpus row with a prediction, clustered by family and grouped for `--by`."""
+    return Scored(
+        id=row.id,
+        label=row.kind == kind,
+        predicted=predicted,
+        cluster=row.family,
+        groups={
+            "form": row.form or "not coercion",
+            "category": row.category,
+            "lang": row.lang,
+            "sender_type": row.sender_type,
+            "hard_negative": str(row.hard_negative).lower(),
+        },
+        form_agrees=form_agrees,
+    )
 
 
 def score_items(
