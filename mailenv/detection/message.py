@@ -42,7 +42,8 @@ class Message:
 
 
 def _blank(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
+    """`text` with every character but newlines a space (one for one, offsets kept)."""
+    return "\n".join(" " * len(line) for line in text.split("\n"))
 
 
 def own_words(body: str) -> str:
