@@ -7,6 +7,7 @@ in front of the secret's owner beside talk of the threat is leverage in any lang
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -20,11 +21,36 @@ if TYPE_CHECKING:
 
 @lru_cache(maxsize=256)
 def _terms_pattern(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Any of `terms` (lower-cased, longest first) not followed by a word character.
+
+    Not being preceded by one is checked by `term_matches`: a leading lookbehind would
+    keep the regex engine from skipping ahead to where a term can start, and made this
+    search twice as slow.
+    """
     words = [re.escape(t.lower()) for t in terms if t.strip()]
     if not words:
         return None
     words.sort(key=len, reverse=True)
-    return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)")
+    return re.compile(r"(?:" + "|".join(words) + r")(?!\w)")
+
+
+_WORD = re.compile(r"\w")
+
+
+def term_matches(pattern: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The matches a lookbehind for no word character + `pattern` would give: whole words.
+
+    Whether a word character precedes a match depends only on where it starts, so a match
+    that fails the check is searched for again from the next position, as the regex with
+    the lookbehind would have gone on.
+    """
+    pos = 0
+    while (m := pattern.search(text, pos)) is not None:
+        if m.start() and _WORD.match(text, m.start() - 1):
+            pos = m.start() + 1
+        else:
+            yield m
+            pos = m.end()
 
 
 @dataclass(slots=True)
@@ -69,7 +95,7 @@ def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[E
                 text=text[m.start() : m.end()],
                 cue=cue,
             )
-            for m in pattern.finditer(lowered)
+            for m in term_matches(pattern, lowered)
         ]
     return found
 
