@@ -368,7 +368,8 @@ def _validate(
             errors.append(f"{tool.name}: {where}: {message}")
         return None
     for field in ("to", "cc"):
-        recipients = getattr(model, field, None)
+        # Only tools with the field: pydantic's missing-attribute path costs microseconds.
+        recipients = getattr(model, field) if field in tool.model_fields else None
         if recipients is not None and len(recipients) > MAX_RECIPIENTS:
             errors.append(
                 f"{tool.name}: {len(recipients)} addresses in '{field}'; at most "
