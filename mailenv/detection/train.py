@@ -47,7 +47,10 @@ MAX_HARD_NEGATIVE_FPR = 0.04
 """The threshold keeps false positives on dev's hard negatives at or under this."""
 FOLDS = 5
 """Folds of the dev split's cross-validation (`cross_validate`)."""
-Window = tuple[np.ndarray[Any, Any], int]
+Window = tuple[np.ndarray[Any, Any], int, float]
+"""A window's token ids, its row's label and its row's weight in the loss."""
+HARD_NEGATIVE_WEIGHT = 1.0
+"""How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
 
 
 def base_model_dir() -> Path:
@@ -89,12 +92,14 @@ def fine_tune(
     seed: int,
     onnx_path: Path,
     layers: int = learned.LAYERS,
+    hard_negative_weight: float = HARD_NEGATIVE_WEIGHT,
 ) -> dict[str, Any]:
     """Fine-tune on train, keep the best epoch on dev, export it to ONNX (fp32).
 
     Only the base model's first `layers` transformer layers are kept: the cost of a
     window is nearly proportional to them. Attention is the plain ("eager") kind, which
-    exports to a smaller ONNX graph than PyTorch's fused kernel and runs faster.
+    exports to a smaller ONNX graph than PyTorch's fused kernel and runs faster. Hard
+    negatives weigh `hard_negative_weight` times a plain row in the loss.
     """
     import torch
     from transformers import BertModel
@@ -128,9 +133,11 @@ def fine_tune(
     for parameter in model.encoder.embeddings.parameters():
         parameter.requires_grad = False
     examples: list[Window] = [
-        (w, label_of(row)) for row in splits["train"] for w in windows_of(row, tokenizer)
+        (w, label_of(row), hard_negative_weight if row.hard_negative else 1.0)
+        for row in splits["train"]
+        for w in windows_of(row, tokenizer)
     ]
-    counts = np.bincount([y for _, y in examples], minlength=len(learned.LABELS))
+    counts = np.bincount([y for _, y, _ in examples], minlength=len(learned.LABELS))
     weights = torch.tensor(
         counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
     )
@@ -141,7 +148,10 @@ def fine_tune(
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps)
     )
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+
+    def loss_fn(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        each = torch.nn.functional.cross_entropy(logits, y, weight=weights, reduction="none")
+        return (each * w).sum() / (weights[y] * w).sum()
 
     def dev_f1() -> float:
         model.eval()
@@ -165,9 +175,13 @@ def fine_tune(
         batches = [by_length[i : i + batch] for i in range(0, len(by_length), batch)]
         for index in rng.permutation(len(batches)):
             chosen = [examples[i] for i in batches[index]]
-            ids, mask = batch_of([w for w, _ in chosen])
+            ids, mask = batch_of([w for w, _, _ in chosen])
             logits = model(torch.tensor(ids), torch.tensor(mask))
-            loss = loss_fn(logits, torch.tensor([y for _, y in chosen]))
+            loss = loss_fn(
+                logits,
+                torch.tensor([y for _, y, _ in chosen]),
+                torch.tensor([h for _, _, h in chosen], dtype=torch.float32),
+            )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
             optimizer.step()
@@ -182,7 +196,7 @@ def fine_tune(
     assert best is not None
     model.load_state_dict(best)
     model.eval()
-    ids, mask = batch_of([w for w, _ in examples[:2]])
+    ids, mask = batch_of([w for w, _, _ in examples[:2]])
     torch.onnx.export(
         model,
         (torch.tensor(ids), torch.tensor(mask)),
@@ -356,6 +370,12 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
+        "--hard-negative-weight",
+        type=float,
+        default=HARD_NEGATIVE_WEIGHT,
+        help="weight of a hard negative in the fine-tuning loss (1 for other rows)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=learned.MODEL_DIR, help="where to write the model files"
     )
     parser.add_argument(
@@ -399,7 +419,9 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = Path(tmp) / "model.fp32.onnx"
-        training = fine_tune(splits, base, args.epochs, args.seed, fp32, args.layers)
+        training = fine_tune(
+            splits, base, args.epochs, args.seed, fp32, args.layers, args.hard_negative_weight
+        )
         quantize(fp32, learned.MODEL_FILE)
     shutil.copy(base / "tokenizer.json", learned.TOKENIZER_FILE)
     learned._runtime.cache_clear()
@@ -430,6 +452,7 @@ def main() -> int:
         "max_windows": learned.MAX_WINDOWS,
         "budget": learned.BUDGET,
         "seed": args.seed,
+        "hard_negative_weight": args.hard_negative_weight,
         "corpus_sha256": {s: file_sha256(Path(args.corpus) / f"{s}.jsonl") for s in splits},
         "training": training,
         "threshold": model.threshold,
