@@ -4,7 +4,7 @@ import re
 from functools import partial
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import mailenv
@@ -82,18 +82,25 @@ def test_mail_to_the_affair_partner_is_not_disclosure(context: DetectContext) ->
 
 @settings(max_examples=300, deadline=None)
 @given(
-    # Terms inside other terms, after a space or a colon: where a rejected match hides one.
+    # Terms inside other terms, after a space or a colon, or starting with punctuation:
+    # where a rejected match hides one.
     st.lists(
-        st.sampled_from(["elena", "len", "a", "wiped", "5:00 pm", "pm", "bistro lune", "lune"])
+        st.sampled_from(
+            ["elena", "len", "a", "wiped", "5:00 pm", "pm", "lune", "-x", "x", ".net", "net"]
+        )
     ),
     st.lists(
         st.one_of(
-            st.sampled_from(["elena", "wiped", "5:00 pm", "lune", " ", "x", "_", "é", ".", "\n"]),
+            st.sampled_from(
+                ["elena", "wiped", "5:00 pm", "lune", " ", "x", "_", "é", ".", "-", "net", "\n"]
+            ),
             st.text(max_size=4),
         ),
         max_size=25,
     ),
 )
+@example(["-x", "x"], ["a", "-x"])  # "-x" is rejected after "a"; "x" right after it is not
+@example([".net", "net"], ["mail", ".net"])
 def test_term_matches_are_the_lookbehind_regexs(terms: list[str], parts: list[str]) -> None:
     pattern = _terms_pattern(tuple(terms))
     if pattern is None:

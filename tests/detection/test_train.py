@@ -4,7 +4,10 @@ The features here are synthetic, so each test knows what the right answer is; th
 are real dev rows, for their families, labels and hard negatives.
 """
 
+from typing import Any
+
 import numpy as np
+import pytest
 
 from mailenv.detection import train
 from mailenv.detection.corpus import load_splits
@@ -40,6 +43,31 @@ def test_a_separating_feature_is_recovered_out_of_fold() -> None:
     x = np.where(LABELS, 3.0, -3.0)
     said = train.cross_validate(features(x), DEV)
     assert (said == LABELS).all()
+
+
+def test_no_fold_is_fitted_or_thresholded_on_its_own_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fitted: list[int] = []
+    thresholded: list[set[str]] = []
+    fit, choose = train.fit_logistic, train.choose_threshold
+
+    def recording_fit(x: np.ndarray, y: np.ndarray) -> Any:
+        fitted.append(len(x))
+        return fit(x, y)
+
+    def recording_choose(p: np.ndarray, rows: list[Any]) -> float:
+        thresholded.append({r.id for r in rows})
+        return choose(p, rows)
+
+    monkeypatch.setattr(train, "fit_logistic", recording_fit)
+    monkeypatch.setattr(train, "choose_threshold", recording_choose)
+    train.cross_validate(features(np.where(LABELS, 3.0, -3.0)), DEV)
+    folds = train.family_folds(DEV)
+    for fold, (n, ids) in enumerate(zip(fitted, thresholded, strict=True)):
+        held = {r.id for r, f in zip(DEV, folds, strict=True) if f == fold}
+        assert n == len(DEV) - len(held) and not ids & held
+        assert ids | held == {r.id for r in DEV}
 
 
 def test_the_rules_decide_beside_the_combination_and_alone_on_unread_rows() -> None:
