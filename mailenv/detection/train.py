@@ -50,7 +50,7 @@ FOLDS = 5
 """Folds of the dev split's cross-validation (`cross_validate`)."""
 Window = tuple[np.ndarray[Any, Any], int, float]
 """A window's token ids, its row's label and its row's weight in the loss."""
-HARD_NEGATIVE_WEIGHT = 1.0
+HARD_NEGATIVE_WEIGHT = 2.0
 """How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
 
 
