@@ -155,6 +155,11 @@ def _window_evidence(message: Message, reading: learned.Reading) -> list[Evidenc
     return out
 
 
+def rules_form(a: Assessment) -> str | None:
+    """The form of the coercion the rules tier reads, or None where it reads none."""
+    return coercion_form(a.cues) if a.coercion >= THRESHOLD else None
+
+
 def rules_decide(rules_form: str | None, read: bool) -> bool:
     """Whether the rules' reading alone flags coercion, whatever the combination says.
 
@@ -172,18 +177,18 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
     a = assess(message, context)
     flags: list[Flag] = []
     rules_fired = a.coercion >= THRESHOLD
-    rules_form = coercion_form(a.cues) if rules_fired else None
+    by_rules = rules_form(a)
     reading = learned.read(message) if learned.readable(message) else None
     p, combination_says = 0.0, False
     if reading is not None:
         model = combiner()
         p = model.probability(features(message, a, reading, context))
         combination_says = p >= model.threshold
-    coercive = combination_says or rules_decide(rules_form, reading is not None)
+    coercive = combination_says or rules_decide(by_rules, reading is not None)
     if coercive:
         p = max(p, a.coercion)
-        if rules_form is not None:
-            form, reason = rules_form, None
+        if by_rules is not None:
+            form, reason = by_rules, None
         else:
             # Without the rules only the combination flags, and it needs the reading.
             assert reading is not None

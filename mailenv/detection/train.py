@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ from mailenv.detection import combined, learned
 from mailenv.detection import evaluate as ev
 from mailenv.detection.corpus import CorpusRow, file_sha256, load_splits
 from mailenv.detection.message import as_message
-from mailenv.detection.rules import THRESHOLD, assess, coercion_form
+from mailenv.detection.rules import assess
 from mailenv.models import DetectContext
 
 BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
@@ -282,11 +283,24 @@ def corpus_features(rows: list[CorpusRow], contexts: dict[str, DetectContext]) -
         message = as_message(row.message())
         context = contexts.get(row.id)
         a = assess(message, context)
-        form = coercion_form(a.cues) if a.coercion >= THRESHOLD else None
         x.append(combined.features(message, a, learned.read(message), context))
         read.append(learned.readable(message))
-        rules.append(combined.rules_decide(form, read[-1]))
+        rules.append(combined.rules_decide(combined.rules_form(a), read[-1]))
     return Features(np.array(x), np.array(read, dtype=bool), np.array(rules, dtype=bool))
+
+
+def probabilities(model: combined.Combiner, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """`model.probability` of each row of `x` at once."""
+    p: np.ndarray[Any, Any] = 1.0 / (1.0 + np.exp(-(x @ np.array(model.weights) + model.bias)))
+    return p
+
+
+def fit_combination(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> combined.Combiner:
+    """The combination fitted on `rows` (features `x`): its weights, then its threshold."""
+    y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
+    w = fit_logistic(x, y)
+    fitted = combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
+    return replace(fitted, threshold=choose_threshold(probabilities(fitted, x), rows))
 
 
 def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.ndarray[Any, Any]:
@@ -303,21 +317,19 @@ def cross_validate(
     """What the default detector flags on each row when its combination never saw the row.
 
     Rows are split into `k` folds by family; for each fold, the combination's weights and
-    threshold are fitted on the other folds exactly as `main` fits them on all of dev,
+    threshold are fitted on the other folds (`fit_combination`, as `main` fits them on dev),
     and the fold is predicted by the default detector's rule. So models and decision
     rules can be compared on dev without the in-sample optimism of a fitted threshold,
     and without looking at the test split. (The fine-tuned model still chose its epoch on
     the whole dev split.)
     """
     folds = family_folds(rows, k, seed)
-    y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
     said = np.zeros(len(rows), dtype=bool)
     for fold in range(k):
         held = folds == fold
-        w = fit_logistic(f.x[~held], y[~held])
-        p = 1.0 / (1.0 + np.exp(-(f.x @ w[:-1] + w[-1])))
-        t = choose_threshold(p[~held], [r for r, h in zip(rows, held, strict=True) if not h])
-        said[held] = ((f.read & (p >= t)) | f.rules)[held]
+        model = fit_combination(f.x[~held], [r for r, h in zip(rows, held, strict=True) if not h])
+        flagged = probabilities(model, f.x[held]) >= model.threshold
+        said[held] = (f.read[held] & flagged) | f.rules[held]
     return said
 
 
@@ -337,12 +349,21 @@ def cross_validated_report(rows: list[CorpusRow], f: Features) -> ev.Report:
 def measure(
     splits: dict[str, list[CorpusRow]],
     contexts: dict[str, DetectContext],
+    dev: Features,
     which: tuple[str, ...] = ("dev", "test"),
 ) -> dict[str, Any]:
-    """Both detectors' figures on the `which` splits, printed and returned for the card."""
+    """The card's figures, printed and returned.
+
+    The default detector cross-validated on dev (`dev` is that split's features), then
+    both detectors on the `which` splits.
+    """
     from mailenv.detection import detect
 
-    reports = {}
+    reports = {
+        "default/dev-cross-validated": cross_validated_report(splits["dev"], dev).model_dump(
+            mode="json"
+        )
+    }
     for split in which:
         for name in ("rules", "default"):
             scored = ev.score_corpus(
@@ -411,13 +432,7 @@ def main() -> int:
         cross_validated_report(splits["dev"], corpus_features(splits["dev"], contexts))
         return 0
     if args.measure_only:
-        dev = corpus_features(splits["dev"], contexts)
-        reports = {
-            "default/dev-cross-validated": cross_validated_report(splits["dev"], dev).model_dump(
-                mode="json"
-            ),
-            **measure(splits, contexts, which),
-        }
+        reports = measure(splits, contexts, corpus_features(splits["dev"], contexts), which)
         card = {**learned.card(), "reports": reports}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         return 0
@@ -433,21 +448,11 @@ def main() -> int:
     learned._runtime.cache_clear()
 
     dev = corpus_features(splits["dev"], contexts)
-    dev_y = np.array([r.kind == "coercion" for r in splits["dev"]], dtype=np.float64)
-    w = fit_logistic(dev.x, dev_y)
-    p = 1.0 / (1.0 + np.exp(-(dev.x @ w[:-1] + w[-1])))
-    model = combined.Combiner(
-        tuple(float(v) for v in w[:-1]), float(w[-1]), choose_threshold(p, splits["dev"])
-    )
+    model = fit_combination(dev.x, splits["dev"])
     model.save(combined.COMBINER_FILE)
     combined.combiner.cache_clear()
 
-    reports = {
-        "default/dev-cross-validated": cross_validated_report(splits["dev"], dev).model_dump(
-            mode="json"
-        ),
-        **measure(splits, contexts, which),
-    }
+    reports = measure(splits, contexts, dev, which)
     card = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243, Apache-2.0)",
         "base_sha256": BASE_SHA256,
