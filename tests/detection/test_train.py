@@ -94,3 +94,12 @@ def test_the_threshold_keeps_hard_negatives_under_the_bound() -> None:
     flagged_hard = ((p >= t) & hard).sum() / hard.sum()
     assert flagged_hard <= train.MAX_HARD_NEGATIVE_FPR
     assert t > 0.9
+
+
+def test_the_threshold_separates_scores_closer_than_rounding_and_sits_between_them() -> None:
+    # Coercion just above the plain rows, closer than four decimals apart: the best threshold
+    # flags exactly the coercion, and no score lies on it.
+    p = np.where(LABELS, 0.788576, 0.788571)
+    t = train.choose_threshold(p, DEV)
+    assert ((p >= t) == LABELS).all()
+    assert not (p == t).any()
