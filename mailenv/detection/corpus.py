@@ -181,6 +181,8 @@ def families(rows: Iterable[CorpusRow]) -> set[str]:
 
 
 SPLITS = ("train", "dev", "test")
+PENDING = "pending"
+"""Rows written for the next training, which the shipped model was not trained or tuned on."""
 DEV_SHARE = 0.15
 
 
@@ -237,12 +239,25 @@ def describe(splits: dict[str, list[CorpusRow]]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def load_splits(directory: str | Path) -> dict[str, list[CorpusRow]]:
-    """The corpus splits in a directory (`train.jsonl`, `dev.jsonl`, `test.jsonl`)."""
-    return {name: load_corpus(Path(directory) / f"{name}.jsonl") for name in SPLITS}
+def load_splits(directory: str | Path, pending: bool = False) -> dict[str, list[CorpusRow]]:
+    """The corpus splits in a directory (`train.jsonl`, `dev.jsonl`, `test.jsonl`).
+
+    Args:
+        directory: The corpus directory.
+        pending: Also `pending.jsonl` (when it exists): rows that wait for the next
+            training, so they join train or dev by `split_of` only with a retrained model.
+    """
+    names = (
+        [*SPLITS, PENDING]
+        if pending and (Path(directory) / f"{PENDING}.jsonl").exists()
+        else SPLITS
+    )
+    return {name: load_corpus(Path(directory) / f"{name}.jsonl") for name in names}
 
 
 if __name__ == "__main__":
     import sys
 
-    print(describe(load_splits(sys.argv[1] if len(sys.argv) > 1 else "corpus")), end="")
+    print(
+        describe(load_splits(sys.argv[1] if len(sys.argv) > 1 else "corpus", pending=True)), end=""
+    )

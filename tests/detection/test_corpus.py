@@ -17,7 +17,7 @@ from mailenv.detection.corpus import (
 from tests.paths import REPO
 
 CORPUS = REPO / "corpus"
-SPLITS = load_splits(CORPUS)
+SPLITS = load_splits(CORPUS, pending=True)
 
 
 def test_the_test_split_is_the_frozen_one() -> None:
@@ -46,7 +46,9 @@ def test_training_data_is_large_and_split_by_family() -> None:
         assert all(split_of(r.family) == name for r in SPLITS[name])
 
 
-@pytest.mark.parametrize(("a", "b"), [("train", "dev"), ("train", "test"), ("dev", "test")])
+@pytest.mark.parametrize(
+    ("a", "b"), [(a, b) for i, a in enumerate(SPLITS) for b in list(SPLITS)[i + 1 :]]
+)
 def test_splits_share_no_family_and_no_near_duplicate_text(a: str, b: str) -> None:
     shared = {r.family for r in SPLITS[a]} & {r.family for r in SPLITS[b]}
     assert not shared
