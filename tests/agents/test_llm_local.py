@@ -54,10 +54,15 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def server_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("server") / "server.log"
+
+
+@pytest.fixture(scope="module")
+def server(gguf: Path, server_log: Path) -> Iterator[str]:
     need("llama_cpp.server")
     port = free_port()
-    log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
+    log = server_log.open("w")
     # A base model has no chat template of its own: the server is given ChatML.
     process = subprocess.Popen(
         [
@@ -103,7 +108,7 @@ def server(gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
 
 @pytest.mark.parametrize("protocol", ["text", "native"])
 def test_openai_compatible_path_against_a_real_local_server(
-    server: str, protocol: str, tmp_path: Path
+    server: str, server_log: Path, protocol: str, tmp_path: Path
 ) -> None:
     agent = from_spec(
         "openai:gemma-3-270m", base_url=server, protocol=protocol, max_tokens=48, max_retries=1
@@ -117,8 +122,13 @@ def test_openai_compatible_path_against_a_real_local_server(
         assert "completion" in step.agent or step.agent_error
         assert step.agent["backend"] == "openai:gemma-3-270m"
     completions = [s.agent["completion"] for s in episode.steps if "completion" in s.agent]
+    # The server must have answered: an episode of connection errors also "completes".
+    assert completions, (
+        f"no completion; agent errors {[s.agent_error for s in episode.steps]}; server log:\n"
+        + server_log.read_text(errors="replace")[-2000:]
+    )
     if protocol == "text":  # the reply's text is the step's action, logged once
-        assert completions and all("text" not in c for c in completions)
+        assert all("text" not in c for c in completions)
         assert all(isinstance(s.action, str) for s in episode.steps if "completion" in s.agent)
         assert all(c["input_tokens"] and c["input_tokens"] > 100 for c in completions)
 
