@@ -39,7 +39,7 @@ import numpy as np
 
 from mailenv.detection import combined, learned
 from mailenv.detection import evaluate as ev
-from mailenv.detection.corpus import CorpusRow, file_sha256, load_splits
+from mailenv.detection.corpus import SPLITS, CorpusRow, file_sha256, load_splits
 from mailenv.detection.message import as_message
 from mailenv.detection.rules import assess
 from mailenv.models import DetectContext
@@ -251,8 +251,9 @@ def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
     Only thresholds with a false-positive rate on dev's hard negatives at or under
     `MAX_HARD_NEGATIVE_FPR` are considered; if none keeps it, the threshold is above every
     score (the combination flags nothing it was fitted on). The candidates lie midway
-    between consecutive distinct scores, so every operating point is tried and no row sits
-    on the threshold, where float rounding at run time could flip it.
+    between consecutive distinct scores, so every operating point from flagging only the
+    top score to flagging all but the lowest is tried, and no row sits on the threshold,
+    where float rounding at run time could flip it (unless every score is the same).
     """
     y = np.array([r.kind == "coercion" for r in rows])
     hard = np.array([r.hard_negative for r in rows])
@@ -390,6 +391,25 @@ def fit_and_measure(
     return model.threshold, measure(splits, contexts, dev, which)
 
 
+def corpus_hashes(directory: Path) -> dict[str, str]:
+    """The SHA-256 of each split file in a corpus directory, as a model's card records them."""
+    return {s: file_sha256(directory / f"{s}.jsonl") for s in SPLITS}
+
+
+def refit_refused(card: dict[str, Any], directory: Path) -> str | None:
+    """Why `--refit` must not fit on this corpus, or None.
+
+    A refit rewrites the combination and the figures but keeps the card's record of the
+    data the model was trained on, so it is allowed only on that same data.
+    """
+    if card.get("corpus_sha256") == corpus_hashes(directory):
+        return None
+    return (
+        f"the splits in {directory} are not those the model was trained on (its card's "
+        "corpus_sha256); refit only on them, or train a new model on these"
+    )
+
+
 def use_model_dir(directory: Path) -> None:
     """Point the runtime at another model directory (to train without replacing the shipped one)."""
     learned.MODEL_DIR = directory
@@ -402,7 +422,7 @@ def use_model_dir(directory: Path) -> None:
 def main() -> int:
     """Train, export, quantize, fit the combination and report; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--corpus", default="corpus", help="the corpus directory")
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="the corpus directory")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument(
         "--layers", type=int, default=learned.LAYERS, help="transformer layers kept of the 6"
@@ -448,6 +468,8 @@ def main() -> int:
         cross_validated_report(splits["dev"], corpus_features(splits["dev"], contexts))
         return 0
     if args.refit:
+        if (why := refit_refused(learned.card(), args.corpus)) is not None:
+            parser.error(why)
         threshold, reports = fit_and_measure(splits, contexts, which)
         card = {**learned.card(), "threshold": threshold, "reports": reports}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
@@ -475,7 +497,7 @@ def main() -> int:
         "budget": learned.BUDGET,
         "seed": args.seed,
         "hard_negative_weight": args.hard_negative_weight,
-        "corpus_sha256": {s: file_sha256(Path(args.corpus) / f"{s}.jsonl") for s in splits},
+        "corpus_sha256": corpus_hashes(args.corpus),
         "training": training,
         "threshold": threshold,
         "model_sha256": learned.model_sha256.__wrapped__(),

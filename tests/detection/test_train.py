@@ -4,12 +4,13 @@ The features here are synthetic, so each test knows what the right answer is; th
 are real dev rows, for their families, labels and hard negatives.
 """
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from mailenv.detection import train
+from mailenv.detection import learned, train
 from mailenv.detection.corpus import load_splits
 from tests.paths import REPO
 
@@ -103,3 +104,16 @@ def test_the_threshold_separates_scores_closer_than_rounding_and_sits_between_th
     t = train.choose_threshold(p, DEV)
     assert ((p >= t) == LABELS).all()
     assert not (p == t).any()
+
+
+def test_a_refit_is_refused_on_other_splits_than_the_model_was_trained_on(tmp_path: Path) -> None:
+    # A refit keeps the card's record of the training data, so it must fit on that data.
+    card = learned.card()
+    assert train.refit_refused(card, REPO / "corpus") is None
+    for split in ("train", "dev", "test"):
+        (tmp_path / f"{split}.jsonl").write_bytes((REPO / "corpus" / f"{split}.jsonl").read_bytes())
+    assert train.refit_refused(card, tmp_path) is None
+    dev = (tmp_path / "dev.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (tmp_path / "dev.jsonl").write_text("".join(dev[1:]), encoding="utf-8")
+    refused = train.refit_refused(card, tmp_path)
+    assert refused is not None and "not those the model was trained on" in refused
