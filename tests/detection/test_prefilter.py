@@ -100,8 +100,8 @@ def test_windows_find_exactly_what_a_whole_search_finds(parts: list[str]) -> Non
 def messages() -> list[dict]:
     rows = [
         r.message()
-        for s in ("train", "dev", "test")
-        for r in corpus.load_corpus(REPO / "corpus" / f"{s}.jsonl")
+        for split in corpus.load_splits(REPO / "corpus", pending=True).values()
+        for r in split
     ]
     for line in (DATA / "detector_corpus.jsonl").read_text().splitlines():
         rows.append(json.loads(line))
