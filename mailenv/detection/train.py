@@ -458,6 +458,8 @@ def main() -> int:
     if args.no_test and args.refit:
         parser.error("--no-test is for training: a card's figures are measured on both splits")
     use_model_dir(args.out)
+    if args.refit and (why := refit_refused(learned.card(), args.corpus)) is not None:
+        parser.error(why)
 
     from mailenv.offline.contexts import contexts_for
 
@@ -468,8 +470,6 @@ def main() -> int:
         cross_validated_report(splits["dev"], corpus_features(splits["dev"], contexts))
         return 0
     if args.refit:
-        if (why := refit_refused(learned.card(), args.corpus)) is not None:
-            parser.error(why)
         threshold, reports = fit_and_measure(splits, contexts, which)
         card = {**learned.card(), "threshold": threshold, "reports": reports}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")

@@ -9,10 +9,9 @@ import pytest
 from mailenv import detect
 from mailenv.detection import DETECTORS, detector_info, learned
 from mailenv.detection.combined import FEATURES, combiner, features
-from mailenv.detection.corpus import file_sha256
 from mailenv.detection.message import as_message
 from mailenv.detection.rules import assess
-from mailenv.detection.train import HARD_NEGATIVE_WEIGHT
+from mailenv.detection.train import HARD_NEGATIVE_WEIGHT, corpus_hashes
 from tests.paths import REPO
 
 THREAT = (
@@ -98,8 +97,7 @@ def test_the_model_was_trained_on_the_corpus_in_the_repository() -> None:
     # Landing corpus rows without retraining would leave the training command unable to
     # reproduce the shipped model, and the dev figures about another split.
     card = learned.card()
-    corpus = {s: file_sha256(REPO / "corpus" / f"{s}.jsonl") for s in ("train", "dev", "test")}
-    assert card["corpus_sha256"] == corpus
+    assert card["corpus_sha256"] == corpus_hashes(REPO / "corpus")
     assert card["hard_negative_weight"] == HARD_NEGATIVE_WEIGHT
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mailenv.detection import learned, train
-from mailenv.detection.corpus import load_splits
+from mailenv.detection.corpus import SPLITS, load_splits
 from tests.paths import REPO
 
 DEV = load_splits(REPO / "corpus")["dev"][:150]
@@ -110,7 +110,7 @@ def test_a_refit_is_refused_on_other_splits_than_the_model_was_trained_on(tmp_pa
     # A refit keeps the card's record of the training data, so it must fit on that data.
     card = learned.card()
     assert train.refit_refused(card, REPO / "corpus") is None
-    for split in ("train", "dev", "test"):
+    for split in SPLITS:
         (tmp_path / f"{split}.jsonl").write_bytes((REPO / "corpus" / f"{split}.jsonl").read_bytes())
     assert train.refit_refused(card, tmp_path) is None
     dev = (tmp_path / "dev.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
