@@ -40,6 +40,8 @@ JsonValue = Any
 
 def valid_text(text: str) -> str:
     """`text` with every surrogate code point (never valid in UTF-8) replaced by U+FFFD."""
+    if text.isascii():  # every stored email passes here; most text is ASCII
+        return text
     return _SURROGATE.sub("\ufffd", text)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -48,10 +49,14 @@ class Cast(Record):
     place: str = ""
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def slug(text: str) -> str:
     """Lower-case ASCII letters and digits only: for addresses and file names."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "", ascii_text.lower())
+    if not text.isascii():  # accents to their base letter, the rest dropped
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return _NOT_SLUG.sub("", text.lower())
 
 
 def _address(name: str, domain: str, taken: set[str]) -> str:
@@ -89,10 +94,13 @@ class _Table:
         items = weights.items() if isinstance(weights, Mapping) else ((w, 1.0) for w in weights)
         names, probs = zip(*items, strict=True)
         self.names: tuple[str, ...] = names
-        self.cdf = np.cumsum(np.asarray(probs, dtype=np.float64))
+        cdf = np.cumsum(np.asarray(probs, dtype=np.float64))
+        self.cdf: list[float] = cdf.tolist()
+        """As Python floats: `bisect` finds a draw's place ten times faster than numpy's
+        `searchsorted` on one value, and compares the same float64 values the same way."""
 
     def draw(self, rng: np.random.Generator) -> str:
-        index = int(np.searchsorted(self.cdf, rng.random() * self.cdf[-1], side="right"))
+        index = bisect.bisect_right(self.cdf, rng.random() * self.cdf[-1])
         return self.names[min(index, len(self.names) - 1)]
 
 
