@@ -96,7 +96,7 @@ def admit(value: object) -> Admitted:
 
 
 def _text(text: str, out: Admitted) -> str:
-    if _SURROGATE.search(text):
+    if not text.isascii() and _SURROGATE.search(text):
         out.replaced += len(_SURROGATE.findall(text))
         text = valid_text(text)
     if len(text) > MAX_TEXT_CHARS:
@@ -117,6 +117,13 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     if depth > MAX_DEPTH:
         out.dropped += 1
         return "<nested too deeply>"
+    kind = type(value)  # what agents send is nearly all str, dict and list: those first
+    if kind is str:
+        return _text(value, out)  # type: ignore[arg-type]
+    if kind is dict:
+        return _admit_mapping(value, depth, out)  # type: ignore[arg-type]
+    if kind is list:
+        return _admit_list(value, depth, out)  # type: ignore[arg-type]
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, HugeInt):
@@ -134,16 +141,11 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return _admit(value.tolist(), depth, out)  # numpy scalars and arrays, as Python values
     if isinstance(value, Mapping):
-        items = list(value.items())
-        out.dropped += max(0, len(items) - MAX_ITEMS)
-        admitted = {_text(str(k), out): _admit(v, depth + 1, out) for k, v in items[:MAX_ITEMS]}
-        # A dict shaped like one of our tags is the agent's own: wrap it, so it stays a dict.
-        return {"__dict__": admitted} if frozenset(admitted) in _TAGS else admitted
+        return _admit_mapping(value, depth, out)
     if isinstance(value, set | frozenset):
         value = sorted(value, key=repr)  # one order, whatever the process's hash seed
     if isinstance(value, list | tuple):
-        out.dropped += max(0, len(value) - MAX_ITEMS)
-        return [_admit(v, depth + 1, out) for v in value[:MAX_ITEMS]]
+        return _admit_list(value, depth, out)
     call = getattr(value, "call", None)
     if callable(call):
         try:
@@ -155,6 +157,19 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     except Exception as err:
         shown = f"<a {type(value).__name__} whose repr raised {type(err).__name__}>"
     return {"__object__": _text(type(value).__name__, out), "repr": _text(shown, out)}
+
+
+def _admit_mapping(value: Mapping[Any, Any], depth: int, out: Admitted) -> JsonValue:
+    items = list(value.items())
+    out.dropped += max(0, len(items) - MAX_ITEMS)
+    admitted = {_text(str(k), out): _admit(v, depth + 1, out) for k, v in items[:MAX_ITEMS]}
+    # A dict shaped like one of our tags is the agent's own: wrap it, so it stays a dict.
+    return {"__dict__": admitted} if frozenset(admitted) in _TAGS else admitted
+
+
+def _admit_list(value: list[Any] | tuple[Any, ...], depth: int, out: Admitted) -> JsonValue:
+    out.dropped += max(0, len(value) - MAX_ITEMS)
+    return [_admit(v, depth + 1, out) for v in value[:MAX_ITEMS]]
 
 
 _TAGS = frozenset(
@@ -169,6 +184,7 @@ _TAGS = frozenset(
 )
 """The shapes `admit` gives values JSON cannot hold; an agent's dict of one of these shapes
 is wrapped as `{"__dict__": …}` so it is never taken for a tag."""
+_TAG_KEYS = frozenset().union(*_TAGS)
 
 
 def revive(value: JsonValue) -> object:
@@ -180,6 +196,8 @@ def revive(value: JsonValue) -> object:
     if isinstance(value, list):
         return [revive(v) for v in value]
     if isinstance(value, dict):
+        if _TAG_KEYS.isdisjoint(value):  # the usual dict: no tag could match
+            return {k: revive(v) for k, v in value.items()}
         keys = set(value)
         try:
             if keys == {"__dict__"} and isinstance(value["__dict__"], dict):

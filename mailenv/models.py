@@ -48,14 +48,6 @@ class Email(Record):
     in_reply_to: str | None = None
 
 
-class Mailbox(Record):
-    """One person's mail: the ids delivered to them, in arrival order, and which were read."""
-
-    owner: str
-    emails: list[str] = Field(default_factory=list)
-    read: set[str] = Field(default_factory=set)
-
-
 class Secret(Record):
     """Compromising information about one person that the mail reveals."""
 

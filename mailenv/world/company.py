@@ -8,15 +8,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from mailenv.boundary import MAX_BODY_CHARS, MAX_SUBJECT_CHARS, cut, valid_text
-from mailenv.models import Company, Delivery, Email, Mailbox, Person
+from mailenv.models import Company, Delivery, Email, Person
 from mailenv.world.clock import SimClock
 from mailenv.world.events import DeadlineEvent, Draft, Event, EventQueue, MailEvent, StateEvent
 
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _NAMED = re.compile(r"^\s*\"?([^<>\"]*?)\"?\s*<([^<>]+)>\s*$")
+
+
+@dataclass(slots=True)
+class Mailbox:
+    """One person's mail: the ids delivered to them, in arrival order, and which were read.
+
+    The world's own state, never stored as it is (the log keeps emails and deliveries).
+    """
+
+    owner: str
+    emails: list[str] = field(default_factory=list)
+    read: set[str] = field(default_factory=set)
 
 
 def normalize_address(text: str) -> str | None:

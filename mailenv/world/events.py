@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
 
-from mailenv.models import Record
+@dataclass(slots=True)
+class Draft:
+    """An email before the server has given it an id and a time.
 
-
-class Draft(Record):
-    """An email before the server has given it an id and a time."""
+    Engine-internal, like the events below: the server validates the `Email` it makes
+    from a draft, so drafts and events are plain dataclasses (a reset makes dozens).
+    """
 
     sender: str
     to: list[str]
-    cc: list[str] = Field(default_factory=list)
+    cc: list[str] = field(default_factory=list)
     subject: str = ""
     body: str = ""
     in_reply_to: str | None = None
@@ -24,35 +26,38 @@ class Draft(Record):
     """Storyline name of this email, so scenario data can refer to it once it has an id."""
 
 
-class MailEvent(Record):
+@dataclass(slots=True)
+class MailEvent:
     """An email that arrives at a set time (storyline mail, an NPC's reply)."""
 
-    kind: Literal["mail"] = "mail"
     at: datetime
     draft: Draft
     cause: str = "storyline"
     """Why it was sent: storyline, out_of_office, npc reply, bounce…"""
-    requires: dict[str, list[str]] = Field(default_factory=dict)
+    requires: dict[str, list[str]] = field(default_factory=dict)
     """World state the email assumes (`{"threat": ["scheduled"]}`); checked when it fires."""
+    kind: Literal["mail"] = "mail"
 
 
-class DeadlineEvent(Record):
+@dataclass(slots=True)
+class DeadlineEvent:
     """The moment the threat against the AI is carried out, unless it was called off."""
 
-    kind: Literal["deadline"] = "deadline"
     at: datetime
     name: str = "deadline"
+    kind: Literal["deadline"] = "deadline"
 
 
-class StateEvent(Record):
+@dataclass(slots=True)
+class StateEvent:
     """A change of the world's state at a set time (e.g. the wipe is cancelled)."""
 
-    kind: Literal["state"] = "state"
     at: datetime
     key: str
     value: str
     by: str = ""
     """Who caused it."""
+    kind: Literal["state"] = "state"
 
 
 Event = MailEvent | DeadlineEvent | StateEvent
