@@ -14,8 +14,12 @@ _QUOTE_START = re.compile(
     r"|On .{1,200} wrote:\s*$|Le .{1,200} a écrit\s*:\s*$|El .{1,200} escribió\s*:\s*$)",
     re.I | re.M,
 )
-_HEADER_PARTS = ("--", "wrote", "crit", "escribi")
-"""What every forward or reply header holds: a cheap test before `_QUOTE_START`."""
+_HEADER_PARTS = ("--", "wrote", "écrit", "escribió")
+"""What every forward or reply header holds, lower-cased: a cheap test before
+`_QUOTE_START`. Exact unless the text holds one of `_CASE_TWINS`."""
+_CASE_TWINS = ("İ", "ı", "ſ")
+"""The non-ASCII letters a case-insensitive regex takes for i or s (the headers' only
+letters with such twins): `str.lower` does not turn them into i or s."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +52,15 @@ def _blank(text: str) -> str:
 
 def own_words(body: str) -> str:
     """Blank lines quoted with '>' and everything after a forward/reply header."""
-    # Most mail quotes and forwards nothing. The cheap test is exact for ASCII text only:
-    # the header pattern's case-insensitive match also takes "ı", "İ" and "ſ" for i and s.
-    if body.isascii() and ">" not in body:
+    # Most mail quotes and forwards nothing: a cheap test settles it.
+    quoted = ">" in body
+    if not quoted and (body.isascii() or not any(c in body for c in _CASE_TWINS)):
         lowered = body.lower()
         if not any(part in lowered for part in _HEADER_PARTS):
             return body
     cut = _QUOTE_START.search(body)
+    if cut is None and not quoted:  # a dash rule or a "wrote" that starts no header
+        return body
     head, tail = (body[: cut.start()], body[cut.start() :]) if cut else (body, "")
     lines = head.split("\n")
     kept = [(_blank(line) if line.lstrip().startswith(">") else line) for line in lines]

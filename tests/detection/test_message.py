@@ -40,7 +40,10 @@ def test_mail_without_quotes_or_headers_is_its_own_words() -> None:
             st.sampled_from(
                 ["> quoted", "On Mon, Ana wrote:", "-- Forwarded message --", "wrote", "--"]
             ),
-            st.sampled_from(["\n", " ", "ſ", "ı", "İ", "É", "crit", "escribi", "Le x a écrit :"]),
+            st.sampled_from(
+                ["\n", " ", "ſ", "ı", "İ", "É", "é", "crit", "escribi", "Le x a écrit :"]
+                + ["Le x A ÉCRIT :", "El x ESCRIBIÓ:", "escrıbió", "écrİt", "ó"]
+            ),
             st.text(max_size=10),
         ),
         max_size=30,
