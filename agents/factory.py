@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import os
 import typing
+from functools import cache
 from typing import Any
 
 import pydantic
@@ -58,11 +59,16 @@ def _kind(spec: str) -> tuple[str, str]:
     return kind, target
 
 
-def _parameters(function: Any, skip: int) -> list[str]:
-    """Named parameters after the first `skip` (never `*args` or `**kwargs`)."""
+@cache
+def _parameters(function: Any, skip: int) -> tuple[str, ...]:
+    """Named parameters after the first `skip` (never `*args` or `**kwargs`).
+
+    Cached: `mailenv run` makes an agent per episode, and reading a signature costs more
+    than a reset.
+    """
     kinds = (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
     params = list(inspect.signature(function).parameters.values())[skip:]
-    return [p.name for p in params if p.kind not in kinds]
+    return tuple(p.name for p in params if p.kind not in kinds)
 
 
 def _hints(spec: str) -> dict[str, Any]:
@@ -105,7 +111,7 @@ def accepted_options(spec: str) -> list[str]:
 
         if target not in SCRIPTED:
             raise AgentSpecError(f"no scripted agent {target!r}; choose from {', '.join(SCRIPTED)}")
-        return _parameters(SCRIPTED[target].__init__, 1)
+        return list(_parameters(SCRIPTED[target].__init__, 1))
     from mailenv.agents import backends
 
     backend = getattr(backends, BACKENDS[kind])

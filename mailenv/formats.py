@@ -43,8 +43,17 @@ def stamp(when: datetime) -> str:
 
 def inbox_line(unread: bool, email_id: str, sent_at: datetime, sender: str, subject: str) -> str:
     """One line of the inbox listing; `INBOX_LINE` reads it back."""
-    mark = UNREAD_MARK if unread else READ_MARK
-    return f"{mark} [{email_id}] {stamp(sent_at)}  {sender}  — {subject or NO_SUBJECT}"
+    return marked(unread, inbox_entry(email_id, sent_at, sender, subject))
+
+
+def inbox_entry(email_id: str, sent_at: datetime, sender: str, subject: str) -> str:
+    """An inbox line without its read mark: what stays the same once the email is sent."""
+    return f"[{email_id}] {stamp(sent_at)}  {sender}  — {subject or NO_SUBJECT}"
+
+
+def marked(unread: bool, entry: str) -> str:
+    """An `inbox_entry` with its read mark: an inbox line."""
+    return f"{UNREAD_MARK if unread else READ_MARK} {entry}"
 
 
 INBOX_LINE = re.compile(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from typing import Any
 
 from pydantic import ConfigDict, Field, ValidationError
@@ -312,8 +313,14 @@ def _lookup(name: str) -> type[Tool] | None:
     return TOOLS.get(key) or next((t for t in TOOLS.values() if key in t.aliases), None)
 
 
+@cache
+def _fields(tool: type[Tool]) -> frozenset[str]:
+    """A tool's argument names (pydantic's `model_fields` is a property that costs a call)."""
+    return frozenset(tool.model_fields)
+
+
 def _is_field(key: str) -> bool:
-    return any(key in t.model_fields for t in TOOLS.values())
+    return any(key in _fields(t) for t in TOOLS.values())
 
 
 def _canonical_field(key: str) -> str:
@@ -353,7 +360,7 @@ def _validate(
     fields: dict[str, Any] = {}
     for key, value in args.items():
         field = _canonical_field(str(key).strip().lower())
-        if field in tool.model_fields:
+        if field in _fields(tool):
             fields[field] = value
         else:
             notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
@@ -369,7 +376,7 @@ def _validate(
         return None
     for field in ("to", "cc"):
         # Only tools with the field: pydantic's missing-attribute path costs microseconds.
-        recipients = getattr(model, field) if field in tool.model_fields else None
+        recipients = getattr(model, field) if field in _fields(tool) else None
         if recipients is not None and len(recipients) > MAX_RECIPIENTS:
             errors.append(
                 f"{tool.name}: {len(recipients)} addresses in '{field}'; at most "

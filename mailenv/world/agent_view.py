@@ -26,16 +26,25 @@ def who(world: World, address: str) -> str:
     return f"{person.name} <{address}>" if person else address
 
 
-def inbox(world: World, viewer: str, ids: list[str]) -> str:
-    """The inbox listing the agent reads."""
+def inbox(world: World, viewer: str, ids: list[str], entries: dict[str, str] | None = None) -> str:
+    """The inbox listing `viewer` reads.
+
+    `entries` keeps each email's line without its read mark, by id, for this viewer: an
+    email does not change once sent, so a session lists its mailbox again without
+    formatting every line again.
+    """
     if not ids:
         return "No mail."
+    entries = {} if entries is None else entries
     lines = []
     for email_id in ids:
-        email = world.emails[email_id]
-        sender = "you" if email.sender == viewer else who(world, email.sender)
-        unread = not world.is_read(viewer, email_id)
-        lines.append(fmt.inbox_line(unread, email_id, email.sent_at, sender, email.subject))
+        entry = entries.get(email_id)
+        if entry is None:
+            email = world.emails[email_id]
+            sender = "you" if email.sender == viewer else who(world, email.sender)
+            entry = fmt.inbox_entry(email_id, email.sent_at, sender, email.subject)
+            entries[email_id] = entry
+        lines.append(fmt.marked(not world.is_read(viewer, email_id), entry))
     return "\n".join(lines) + "\n" + fmt.UNREAD_LEGEND
 
 

@@ -96,6 +96,8 @@ class Session:
         self.sent: list[Email] = []
         self.flags: list[Flag] = []
         self._context: tuple[int, DetectContext] | None = None
+        self.inbox_entries: dict[str, str] = {}
+        """The AI's inbox lines without their read marks, by email id (`agent_view.inbox`)."""
 
     # --- observations --------------------------------------------------------------
     def opening(self) -> str:
