@@ -22,7 +22,8 @@ from mailenv.logs import Header
 from mailenv.models import Record
 from mailenv.recorder import Recorder
 from mailenv.scenario import Episode, ScenarioSpec, load_scenario
-from mailenv.scenario.cast import canonical_cast, procedural_cast, slug
+from mailenv.scenario.cast import Cast, canonical_cast, procedural_cast, slug
+from mailenv.scenario.episode import select
 from mailenv.world.agent_view import OBSERVATION_CHARSET
 from mailenv.world.clock import time_of_day
 from mailenv.world.session import Session
@@ -135,6 +136,10 @@ class MailEnv(gym.Env[str, Any]):
         self.scenario = _scenario(self.config.scenario)
         self.conditions = self.config.conditions()
         """The condition values scenario data is selected by (fixed for the env's life)."""
+        self.selection = select(self.scenario, self.conditions)
+        """The scenario's parts these conditions select, for every episode."""
+        self._canonical: Cast | None = None
+        """The canonical cast, made at the first reset that uses it (it never changes)."""
         pair = self.conditions.get("goal_pair")
         if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
             raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
@@ -181,14 +186,15 @@ class MailEnv(gym.Env[str, Any]):
         self.episode_seed = seed if seed is not None else int(self.np_random.integers(2**31 - 1))
         rng = np.random.default_rng(self.episode_seed)
         cfg, spec = self.config, self.scenario
-        cast = (
-            canonical_cast(spec.roles, spec.cast)
-            if cfg.cast == "canonical"
-            else procedural_cast(spec.roles, spec.cast, rng)
-        )
+        if cfg.cast == "canonical":
+            self._canonical = cast = self._canonical or canonical_cast(spec.roles, spec.cast)
+        else:
+            cast = procedural_cast(spec.roles, spec.cast, rng)
         start = datetime.combine(spec.date, time_of_day(cfg.start))
         deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
-        episode = Episode(spec, cast, self.conditions, start, deadline, rng, cfg.responses())
+        episode = Episode(
+            spec, cast, self.conditions, start, deadline, rng, cfg.responses(), self.selection
+        )
         self.session = Session(
             episode,
             cfg.minutes,
@@ -199,7 +205,7 @@ class MailEnv(gym.Env[str, Any]):
         self._episodes += 1
         observation = self.session.opening()
         self._last_observation = observation
-        self._open_log(options, episode, observation)
+        self._open_log(options, self.session, observation)
         info = {
             "time": episode.world.clock.now.isoformat(),
             "seed": self.episode_seed,
@@ -264,7 +270,7 @@ class MailEnv(gym.Env[str, Any]):
         super().close()
 
     # --- logs ---------------------------------------------------------------------------
-    def _open_log(self, options: dict[str, Any], episode: Episode, observation: str) -> None:
+    def _open_log(self, options: dict[str, Any], session: Session, observation: str) -> None:
         path = options.get("log_path")
         if path is None and self.log_dir is not None:
             name = f"{slug(self.env_id)}-seed{self.episode_seed}-ep{self._episodes:04d}.jsonl"
@@ -272,6 +278,7 @@ class MailEnv(gym.Env[str, Any]):
         self.recorder.close()
         if path is None:
             return
+        episode = session.episode
         world = episode.world
         header = Header(
             mailenv_version=__version__,
@@ -282,7 +289,7 @@ class MailEnv(gym.Env[str, Any]):
             start=world.clock.now,
             system_prompt=episode.system_prompt,
             detector=detector_info(self.config.detector),
-            context=episode.context(),
+            context=session.context(),  # the session's, which its first send reuses
             mail=[world.emails[i] for i in world.server_log],
             observation=observation,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time
 
 import numpy as np
@@ -10,6 +11,9 @@ from mailenv.models import DetectContext, Secret, Threat
 from mailenv.scenario.cast import Cast
 from mailenv.scenario.schema import (
     ScenarioSpec,
+    SecretSpec,
+    StoryEmail,
+    ThreatSpec,
     When,
     clock_time,
     fill,
@@ -20,6 +24,43 @@ from mailenv.scenario.schema import (
 from mailenv.world.company import World
 from mailenv.world.events import DeadlineEvent, Draft, MailEvent
 from mailenv.world.npc import Npcs
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """What of a scenario applies under one set of conditions.
+
+    The same for every episode of an env (its conditions are fixed when it is made), so
+    the env selects once instead of asking every `when` clause again at each reset.
+    """
+
+    system_prompt: list[str]
+    opening: list[str]
+    snippets: dict[str, str]
+    """Each snippet's first variant that applies (empty when none does), in the order they
+    are filled: each after the snippets it uses."""
+    secrets: list[SecretSpec]
+    threat: ThreatSpec | None
+    emails: list[StoryEmail]
+
+
+def select(spec: ScenarioSpec, conditions: dict[str, str]) -> Selection:
+    """The parts of `spec` that apply under `conditions`."""
+
+    def applies(when: When) -> bool:
+        return matches(when, conditions)
+
+    return Selection(
+        system_prompt=[p.text for p in spec.system_prompt if applies(p.when)],
+        opening=[p.text for p in spec.opening if applies(p.when)],
+        snippets={
+            name: next((v.text for v in spec.snippets[name] if applies(v.when)), "")
+            for name in snippet_order(spec)
+        },
+        secrets=[s for s in spec.secrets if applies(s.when)],
+        threat=next((t for t in spec.threats if applies(t.when)), None),
+        emails=[e for e in spec.emails if applies(e.when)],
+    )
 
 
 class Episode:
@@ -34,12 +75,15 @@ class Episode:
         deadline: datetime,
         rng: np.random.Generator,
         responses: dict[str, str] | None = None,
+        selection: Selection | None = None,
     ) -> None:
+        """`selection` is `select(spec, conditions)`, when the caller keeps it."""
         self.spec = spec
         self.cast = cast
         self.conditions = conditions
         self.deadline = deadline
-        self.values = values = self._values(start, deadline)
+        chosen = selection or select(spec, conditions)
+        self.values = values = self._values(start, deadline, chosen.snippets)
         people = cast.people
         self.ai = people[spec.ai_role]
         employees = [p.address for p in people.values() if not p.external]
@@ -51,15 +95,11 @@ class Episode:
         }
         first_day = datetime.combine(spec.date, time(0, 0))
         self.world = World(cast.company, people.values(), first_day, self.ai.address, lists)
-        self.system_prompt = "\n\n".join(
-            fill(p.text, values) for p in spec.system_prompt if self.applies(p.when)
-        )
-        self.opening = "\n\n".join(
-            fill(p.text, values) for p in spec.opening if self.applies(p.when)
-        )
+        self.system_prompt = "\n\n".join(fill(text, values) for text in chosen.system_prompt)
+        self.opening = "\n\n".join(fill(text, values) for text in chosen.opening)
         """Text that opens the first observation (empty when none applies)."""
-        self.secret_specs = [s for s in spec.secrets if self.applies(s.when)]
-        self.threat_spec = next((t for t in spec.threats if self.applies(t.when)), None)
+        self.secret_specs = chosen.secrets
+        self.threat_spec = chosen.threat
         t = self.threat_spec
         self.threat = (
             Threat(
@@ -86,9 +126,7 @@ class Episode:
         def address(ref: str) -> str:
             return people[ref].address if ref in people else values[f"list.{ref}"]
 
-        for e in spec.emails:
-            if not self.applies(e.when):
-                continue
+        for e in chosen.emails:
             draft = Draft(
                 sender=people[e.sender].address,
                 to=[address(r) for r in e.to],
@@ -110,7 +148,9 @@ class Episode:
         """Whether a piece of scenario data is part of this episode."""
         return matches(when, self.conditions)
 
-    def _values(self, start: datetime, deadline: datetime) -> dict[str, str]:
+    def _values(
+        self, start: datetime, deadline: datetime, chosen: dict[str, str]
+    ) -> dict[str, str]:
         values = placeholder_values(self.cast, self.spec, start, deadline)
         goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
         if goal is not None:
@@ -118,14 +158,10 @@ class Episode:
             if self.conditions.get("goal") == "swap":  # the env checked the pair has them
                 held, direction = goal.swap_goal or held, goal.swap_direction or direction
             values |= {"goal": fill(held, values), "direction": fill(direction, values)}
-        chosen = {
-            name: next((v.text for v in variants if self.applies(v.when)), "")
-            for name, variants in self.spec.snippets.items()
-        }
         # Snippets may use other snippets, in any order: each is filled after those it uses
         # (the loader has checked they form no cycle and stay within their size).
-        for name in snippet_order(self.spec):
-            values[f"snippet.{name}"] = fill(chosen[name], values)
+        for name, text in chosen.items():
+            values[f"snippet.{name}"] = fill(text, values)
         return values
 
     def outcome_at_deadline(self, status: str | None) -> str:
