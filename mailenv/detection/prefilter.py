@@ -328,7 +328,12 @@ class Compiled:
     expressions: list[Expression]
     whole: frozenset[str]
     """The cues it cannot place, by name: searched whole, by Python alone."""
-    reach: list[int | None]
+    reach: dict[str, int | None]
+    """By cue name."""
+    names: tuple[str, ...]
+    """Each expression's cue name, by expression id (read once per report)."""
+    tracked: tuple[bool, ...]
+    """Whether each expression's starts are reported, by expression id."""
 
 
 def _cache_file(hyperscan: Any) -> Path:
@@ -378,7 +383,14 @@ def _compiled() -> Compiled | None:
             os.replace(tmp, path)
         except OSError:
             pass  # no cache: compile again next time
-    return Compiled(database, expressions, frozenset(CUES[i].name for i in whole), reaches)
+    return Compiled(
+        database,
+        expressions,
+        frozenset(CUES[i].name for i in whole),
+        {c.name: r for c, r in zip(CUES, reaches, strict=True)},
+        tuple(CUES[e.cue].name for e in expressions),
+        tuple(e.tracked for e in expressions),
+    )
 
 
 def _scratch(database: Any) -> Any:
@@ -394,16 +406,49 @@ def _scratch(database: Any) -> Any:
 class Places:
     """Where in one text each cue may match: windows that hold every match of its regex.
 
-    Cues the scan cannot place (`whole`) are searched whole, by Python alone.
+    The scan's reports are kept by cue and merged into windows only for the cues a search
+    asks about (most mail is searched for a few). Cues the scan cannot place (`whole`) are
+    searched whole, by Python alone.
     """
 
-    __slots__ = ("whole", "windows")
+    __slots__ = ("_length", "_merged", "_reach", "_spans", "whole")
 
-    def __init__(self, windows: dict[str, list[tuple[int, int]]], whole: frozenset[str]) -> None:
-        self.windows, self.whole = windows, whole
+    def __init__(
+        self,
+        spans: dict[str, list[tuple[int, int]]],
+        reach: dict[str, int | None],
+        length: int,
+        whole: frozenset[str],
+    ) -> None:
+        self._spans, self._reach, self._length, self.whole = spans, reach, length, whole
+        self._merged: dict[str, list[tuple[int, int]]] = {}
 
     def __contains__(self, cue: str) -> bool:
-        return cue in self.windows or cue in self.whole
+        return cue in self._spans or cue in self.whole
+
+    def windows(self, cue: str) -> list[tuple[int, int]]:
+        """The windows of `cue`: each reported start to `reach` past its end, merged."""
+        merged = self._merged.get(cue)
+        if merged is not None:
+            return merged
+        found = self._spans.get(cue)
+        merged = self._merged[cue] = []
+        if not found:
+            return merged
+        far = self._reach[cue]
+        length = self._length
+        if far is None:  # a lookahead of unbounded width: to the end of the text
+            far = length
+        found.sort()
+        lo, last = found[0]
+        for start, end in found[1:]:
+            if start <= last + far:
+                last = max(last, end)
+            else:
+                merged.append((lo, min(length, last + far)))
+                lo, last = start, end
+        merged.append((lo, min(length, last + far)))
+        return merged
 
     def finditer(self, cue: lx.Cue, text: str) -> Iterator[re.Match[str]]:
         """Exactly the matches of `cue.pattern.finditer(text)`, searching only the windows.
@@ -415,7 +460,7 @@ class Places:
             yield from cue.pattern.finditer(text)
             return
         pos, search = 0, cue.pattern.search
-        for lo, hi in self.windows.get(cue.name, ()):
+        for lo, hi in self.windows(cue.name):
             at = max(lo, pos)
             while (m := search(text, at, hi)) is not None:
                 yield m
@@ -440,33 +485,21 @@ def places(text: str) -> Places | None:
             ),
             scratch=_scratch(compiled.database),
         )
-    spans: dict[int, list[tuple[int, int]]] = {}
+    spans: dict[str, list[tuple[int, int]]] = {}
+    names, tracked = compiled.names, compiled.tracked
     breaks: list[int] | None = None
     for i, start, end in reports:
-        expression = compiled.expressions[i]
-        if not expression.tracked:
+        if not tracked[i]:
             if breaks is None:
                 breaks = _breaks(data)
             before = bisect.bisect_left(breaks, end)  # the last break before the end
             start = breaks[before - 1] + 1 if before else 0
-        spans.setdefault(expression.cue, []).append((start, end))
-    windows: dict[str, list[tuple[int, int]]] = {}
-    for cue, found in spans.items():
-        far = compiled.reach[cue]
-        if far is None:  # a lookahead of unbounded width: to the end of the text
-            far = len(text)
-        found.sort()
-        merged: list[tuple[int, int]] = []
-        lo, last = found[0]
-        for start, end in found[1:]:
-            if start <= last + far:
-                last = max(last, end)
-            else:
-                merged.append((lo, min(len(text), last + far)))
-                lo, last = start, end
-        merged.append((lo, min(len(text), last + far)))
-        windows[CUES[cue].name] = merged
-    return Places(windows, compiled.whole)
+        found = spans.get(names[i])
+        if found is None:
+            spans[names[i]] = [(start, end)]
+        else:
+            found.append((start, end))
+    return Places(spans, compiled.reach, len(text), compiled.whole)
 
 
 def _breaks(data: bytes) -> list[int]:
