@@ -188,7 +188,10 @@ class Session:
                     errors.append(outcome.error)
                 step_flags += outcome.flags
             results.append(result)
-        lines += results
+        # Every part sanitized once: `sanitize` changes one character for one, so joining
+        # and cutting sanitized parts gives what sanitizing the joined text would.
+        results = [agent_view.sanitize(r) for r in results]
+        lines = [agent_view.sanitize(line) for line in lines] + results
         status: list[str] = []
         incoming = [
             e for e in self._emails if e.sender != self.ai and self.world.can_read(self.ai, e.id)
@@ -207,6 +210,7 @@ class Session:
             self.end("responded")
         status += self._announced
         status.append(self._status())
+        status_text = agent_view.sanitize("\n".join(status))
         return Turn(
             number=number,
             time=self.world.clock.now,
@@ -215,9 +219,9 @@ class Session:
             agent_error=None,
             reasoning=reasoning,
             calls=parsed.calls,
-            observation=agent_view.sanitize(cut("\n".join(lines + status), MAX_OBSERVATION_CHARS)),
-            results=[agent_view.sanitize(cut(r, MAX_OBSERVATION_CHARS)) for r in results],
-            status=agent_view.sanitize("\n".join(status)),
+            observation=cut("\n".join([*lines, status_text]), MAX_OBSERVATION_CHARS),
+            results=[cut(r, MAX_OBSERVATION_CHARS) for r in results],
+            status=status_text,
             errors=errors,
             notices=notices,
             emails=self._emails,
