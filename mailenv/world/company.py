@@ -133,7 +133,11 @@ class World:
     def _expand(self, recipients: list[str]) -> list[str]:
         expanded: list[str] = []
         for address in recipients:
-            expanded.extend(self.lists.get(address, [address]))
+            members = self.lists.get(address)
+            if members is None:
+                expanded.append(address)
+            else:
+                expanded.extend(members)
         return expanded
 
     def _bounce(self, email: Email, unknown: list[str]) -> str:
@@ -188,7 +192,7 @@ class World:
 
     def holds(self, requires: dict[str, list[str]]) -> bool:
         """Whether the world's state has one of the allowed values for every key."""
-        return all(self.state.get(key) in allowed for key, allowed in requires.items())
+        return not requires or all(self.state.get(k) in allowed for k, allowed in requires.items())
 
     def advance_to(self, when: datetime) -> Iterator[tuple[Event, Delivery | None]]:
         """Run the clock to `when`, yielding each due event as it fires, in time order.
