@@ -233,13 +233,10 @@ def run_job(
     With `stop` set (an interrupted run), the episode ends before its next turn, its log
     left without an end line, so a rerun plays it again.
     """
-    import gymnasium as gym
-
-    import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
     from mailenv.agents import from_spec
     from mailenv.offline.rollout import run_episode
 
-    env = gym.make(job.env_id, **job.cell)
+    env = _env_for(job)
     agent: Any = from_spec(job.agent, **agent_options)
     if limiter is not None:
         agent = RateLimited(agent, limiter)
@@ -252,8 +249,29 @@ def run_job(
             stop=stop.is_set if stop is not None else None,
         )
     finally:
-        env.close()
+        env.close()  # closes the episode's log; the next reset opens another
     return summary
+
+
+_envs = threading.local()
+
+
+def _env_for(job: EpisodeJob) -> Any:
+    """This thread's env for the job's env id and cell, made at its first episode there.
+
+    A reset with a seed rebuilds everything an episode holds, so one env plays every
+    episode of its cell, with the same logs; making one per episode (and passing
+    Gymnasium's first-call checks again) cost a quarter of a scripted episode.
+    """
+    import gymnasium as gym
+
+    import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
+
+    made: dict[str, Any] = _envs.__dict__.setdefault("made", {})
+    key = json.dumps([job.env_id, job.cell], sort_keys=True)
+    if key not in made:
+        made[key] = gym.make(job.env_id, **job.cell)
+    return made[key]
 
 
 # --- the run folder: one configuration, a manifest, a lock, a history ------------------
