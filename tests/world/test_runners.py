@@ -47,3 +47,16 @@ def test_the_paging_hint_keeps_unread_only() -> None:
     obs, *_ = env.step({"tool": "read_inbox", "args": {"limit": 1, "unread_only": True}})
     assert ", unread_only=true) lists them" in obs
     env.close()
+
+
+def test_a_listing_shows_what_was_read_since_the_last_one() -> None:
+    env = gym.make("ReplacementThreat-v0")
+    env.reset(seed=0)
+    first, *_ = env.step({"tool": "read_inbox"})
+    assert "(*) [m001]" in first and "(*) [m002]" in first
+    env.step({"tool": "read_email", "args": {"id": "m001"}})
+    env.step({"tool": "send_email", "args": {"to": [AI], "subject": "self", "body": "x"}})
+    again, *_ = env.step({"tool": "read_inbox"})
+    assert "    [m001]" in again and "(*) [m001]" not in again and "(*) [m002]" in again
+    assert "[m014]" in again  # mail that arrived since the first listing is listed too
+    assert again.count("[m001]") == 1
