@@ -16,6 +16,7 @@ import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -116,9 +117,13 @@ class EpisodeLog(Record):
     """True when the file's last line was cut off (e.g. the writer was killed)."""
 
 
-_LINE: dict[type[Record], TypeAdapter[Any]] = {k: TypeAdapter(k) for k in (Header, Step, End)}
-"""Each record type's serializer: it gives UTF-8 bytes, which a log file takes as they are
-(a text file would decode pydantic's bytes and encode them again, a third of a line's cost)."""
+@cache
+def _serializer(kind: type[Record]) -> TypeAdapter[Any]:
+    """A record type's serializer, which gives the UTF-8 bytes a log line is.
+
+    A text file would decode pydantic's bytes and encode them again: a third of a line's cost.
+    """
+    return TypeAdapter(kind)
 
 
 class LogWriter:
@@ -136,7 +141,7 @@ class LogWriter:
         """Append one record as a line and flush it."""
         if self._file is None:
             raise ValueError(f"log {self.path} is closed")
-        self._file.write(_LINE[type(record)].dump_json(record) + b"\n")
+        self._file.write(_serializer(type(record)).dump_json(record) + b"\n")
         self._file.flush()
 
     def close(self) -> None:

@@ -257,21 +257,24 @@ _envs = threading.local()
 
 
 def _env_for(job: EpisodeJob) -> Any:
-    """This thread's env for the job's env id and cell, made at its first episode there.
+    """This thread's env for the job's env id and cell, kept while its jobs come.
 
     A reset with a seed rebuilds everything an episode holds, so one env plays every
     episode of its cell, with the same logs; making one per episode (and passing
-    Gymnasium's first-call checks again) cost a quarter of a scripted episode.
+    Gymnasium's first-call checks again) cost a quarter of a scripted episode. Jobs come
+    cell by cell, so one env per thread is kept: memory does not grow with the grid.
     """
     import gymnasium as gym
 
     import mailenv  # noqa: F401  (registers the env ids in a fresh worker process)
 
-    made: dict[str, Any] = _envs.__dict__.setdefault("made", {})
     key = json.dumps([job.env_id, job.cell], sort_keys=True)
-    if key not in made:
-        made[key] = gym.make(job.env_id, **job.cell)
-    return made[key]
+    kept: tuple[str, Any] | None = getattr(_envs, "kept", None)
+    if kept is None or kept[0] != key:
+        if kept is not None:
+            kept[1].close()
+        kept = _envs.kept = (key, gym.make(job.env_id, **job.cell))
+    return kept[1]
 
 
 # --- the run folder: one configuration, a manifest, a lock, a history ------------------
