@@ -41,8 +41,10 @@ def test_mail_without_quotes_or_headers_is_its_own_words() -> None:
                 ["> quoted", "On Mon, Ana wrote:", "-- Forwarded message --", "wrote", "--"]
             ),
             st.sampled_from(
-                ["\n", " ", "ſ", "ı", "İ", "É", "é", "crit", "escribi", "Le x a écrit :"]
-                + ["Le x A ÉCRIT :", "El x ESCRIBIÓ:", "escrıbió", "écrİt", "ó"]
+                [
+                    *("\n", " ", "ſ", "ı", "İ", "É", "é", "ó", "crit", "escribi"),
+                    *("Le x a écrit :", "Le x A ÉCRIT :", "El x ESCRIBIÓ:", "escrıbió", "écrİt"),
+                ]
             ),
             st.text(max_size=10),
         ),
