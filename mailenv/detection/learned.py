@@ -112,15 +112,22 @@ def _softmax(logits: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return shifted / shifted.sum(axis=-1, keepdims=True)  # type: ignore[no-any-return]
 
 
+def _bounds(tokenizer: tokenizers.Tokenizer) -> tuple[int, int]:
+    """The ids that open and close a window: BERT's [CLS] and [SEP], or SentencePiece's."""
+    for opening, closing in (("[CLS]", "[SEP]"), ("<s>", "</s>")):
+        cls, sep = tokenizer.token_to_id(opening), tokenizer.token_to_id(closing)
+        if cls is not None and sep is not None:
+            return cls, sep
+    raise ValueError("the tokenizer has neither [CLS]/[SEP] nor <s>/</s>")
+
+
 def encode_windows(
     text: str, tokenizer: tokenizers.Tokenizer
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], list[tuple[int, int]]]:
     """Token ids and attention masks of each window, and each window's character span."""
     encoding = tokenizer.encode(text, add_special_tokens=False)
     ids, offsets = encoding.ids, encoding.offsets
-    cls, sep = (tokenizer.token_to_id(t) for t in ("[CLS]", "[SEP]"))
-    if cls is None or sep is None:
-        raise ValueError("the tokenizer has no [CLS] or [SEP] token")
+    cls, sep = _bounds(tokenizer)
     starts, size = windows(len(ids))
     input_ids = np.zeros((len(starts), size + 2), dtype=np.int64)
     mask = np.zeros((len(starts), size + 2), dtype=np.int64)

