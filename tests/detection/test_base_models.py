@@ -78,14 +78,29 @@ def test_a_4bit_image_reads_back_as_the_weights_written() -> None:
     assert read.pieces == PIECES
     assert read.config["vocab_size"] == len(PIECES) and read.config["hidden_size"] == HIDDEN
     assert read.config["intermediate_size"] == FF and read.config["pad_token_id"] == 1
-    assert (state["embeddings.word_embeddings.weight"] == tensors["emb.word"][0]).all()
-    assert (state["embeddings.position_embeddings.weight"] == tensors["emb.pos"][0]).all()
-    fi, fo = "encoder.layer.0.intermediate.dense", "encoder.layer.0.output.dense"
-    assert state[fi + ".weight"].shape == (FF, HIDDEN)
-    assert (state[fi + ".weight"] == tensors["l0.fi.w"][0]).all()
-    assert (state[fo + ".weight"] == tensors["l0.fo.w"][0]).all()
-    assert (state["encoder.layer.0.output.LayerNorm.bias"] == tensors["l0.oln.b"][0]).all()
-    assert len(state) == 5 + 16
+    bert = {
+        "emb.word": "embeddings.word_embeddings.weight",
+        "emb.pos": "embeddings.position_embeddings.weight",
+        "emb.type": "embeddings.token_type_embeddings.weight",
+        "emb.ln.w": "embeddings.LayerNorm.weight",
+        "emb.ln.b": "embeddings.LayerNorm.bias",
+    }
+    linear = {
+        "q": "attention.self.query",
+        "k": "attention.self.key",
+        "v": "attention.self.value",
+        "ao": "attention.output.dense",
+        "fi": "intermediate.dense",
+        "fo": "output.dense",
+    }
+    norms = {"aln": "attention.output.LayerNorm", "oln": "output.LayerNorm"}
+    for short, name in [*linear.items(), *norms.items()]:
+        for end, suffix in (("w", "weight"), ("b", "bias")):
+            bert[f"l0.{short}.{end}"] = f"encoder.layer.0.{name}.{suffix}"
+    assert set(state) == set(bert.values())
+    for short, name in bert.items():  # every tensor, in torch's [out, in] shape
+        assert state[name].shape == tensors[short][0].shape, name
+        assert (state[name] == tensors[short][0]).all(), name
 
 
 def test_the_cut_vocabulary_keeps_specials_used_pieces_and_characters(
@@ -95,20 +110,44 @@ def test_the_cut_vocabulary_keeps_specials_used_pieces_and_characters(
     full = base_models.tokenizer_for(PIECES, scores)
     assert full.encode("abba ab", add_special_tokens=False).tokens == ["▁abba", "▁ab"]
 
-    monkeypatch.setattr(base_models, "E5_MOST_PROBABLE", 1)
+    # The five most probable are the four specials and "▁abba" (score -1).
+    monkeypatch.setattr(base_models, "E5_MOST_PROBABLE", 5)
     keep = base_models.kept_pieces(PIECES, scores, ["ab"])
     kept = [PIECES[i] for i in keep]
-    # specials, the piece "ab" used, the most probable piece, and single characters
-    # below the CJK blocks; "▁abba" and "▁b" go, and "中" is past the cut
-    assert kept == ["<s>", "<pad>", "</s>", "<unk>", "▁", "a", "b", "▁ab", "é"]
+    # specials, the piece "▁ab" the text uses, the most probable "▁abba", and single
+    # characters below the CJK blocks; "▁b" goes, and "中" is past the cut
+    assert kept == ["<s>", "<pad>", "</s>", "<unk>", "▁", "a", "b", "▁ab", "▁abba", "é"]
+    monkeypatch.setattr(base_models, "E5_MOST_PROBABLE", 4)
+    assert "▁abba" not in [PIECES[i] for i in base_models.kept_pieces(PIECES, scores, ["ab"])]
 
-    cut = base_models.tokenizer_for(kept, scores[keep])
+    without = [k for k in keep if PIECES[k] != "▁abba"]
+    cut = base_models.tokenizer_for([PIECES[i] for i in without], scores[without])
     assert cut.encode("abba ab", add_special_tokens=False).tokens == ["▁ab", "b", "a", "▁ab"]
     assert cut.encode("中", add_special_tokens=False).ids[-1] == 3  # <unk>
 
 
 def test_windows_open_and_close_with_the_tokenizer_s_own_specials() -> None:
-    kept = ["<s>", "<pad>", "</s>", "<unk>", "▁", "a", "b", "▁ab"]
-    tokenizer = base_models.tokenizer_for(kept, np.array(SCORES[: len(kept)]))
+    kept = ["<s>", "<pad>", "</s>", "<unk>", "▁", "a", "b", "▁ab", "<", ">", "/", "s"]
+    tokenizer = base_models.tokenizer_for(kept, np.array(SCORES[:8] + [-6.0] * 4))
     ids, mask, _ = learned.encode_windows("ab ab", tokenizer)
     assert ids.tolist() == [[0, 7, 7, 2]] and mask.tolist() == [[1, 1, 1, 1]]
+    # Text that spells a special out is read as its characters, never as a bound.
+    ids, _, _ = learned.encode_windows("ab </s> <s>", tokenizer)
+    assert ids[0, 0] == 0 and ids[0, -1] == 2 and not {0, 1, 2, 3} & set(ids[0, 1:-1].tolist())
+
+
+def test_bert_vocabularies_bound_windows_with_cls_and_sep() -> None:
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "ab": 4}
+    tokenizer = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tokenizer.pre_tokenizer = pre_tokenizers.Whitespace()
+    ids, _, _ = learned.encode_windows("ab ab", tokenizer)
+    assert ids.tolist() == [[2, 4, 4, 3]]
+
+
+def test_invisible_and_control_characters_split_no_word() -> None:
+    tokenizer = base_models.tokenizer_for(PIECES, np.array(SCORES))
+    plain = tokenizer.encode("abba ab", add_special_tokens=False).tokens
+    assert tokenizer.encode("ab\x07ba ab", add_special_tokens=False).tokens == plain
+    assert tokenizer.encode("abba\u200bab", add_special_tokens=False).tokens == plain
