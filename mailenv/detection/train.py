@@ -474,7 +474,7 @@ def main() -> int:
         return 0
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        texts = [model_text_of(row) for split in ("train", "dev") for row in splits[split]]
+        texts = (model_text_of(row) for split in ("train", "dev") for row in splits[split])
         base = base_models.prepare(args.base, Path(tmp) / "base", texts)
         if not 0 < args.layers <= base.layers:
             parser.error(f"--layers: the base has {base.layers}")
