@@ -17,7 +17,7 @@ from mailenv.detection.corpus import (
 from tests.paths import REPO
 
 CORPUS = REPO / "corpus"
-SPLITS = load_splits(CORPUS, pending=True)
+SPLITS = load_splits(CORPUS, untrained=True)
 
 
 def test_the_test_split_is_the_frozen_one() -> None:
