@@ -185,8 +185,7 @@ PENDING = "pending"
 """Rows written for the next training, which the shipped model was not trained or tuned on."""
 HOLDOUT = "holdout"
 """Rows written to measure the shipped model on text that nothing was trained, tuned or
-chosen on: a second held-out set, younger than the test split and unseen by every model."""
-UNTRAINED = (PENDING, HOLDOUT)
+chosen on: a second held-out set, younger than the test split. It never joins training."""
 DEV_SHARE = 0.15
 
 
@@ -243,23 +242,29 @@ def describe(splits: dict[str, list[CorpusRow]]) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def load_splits(directory: str | Path, untrained: bool = False) -> dict[str, list[CorpusRow]]:
+def load_splits(
+    directory: str | Path, pending: bool = False, holdout: bool = False
+) -> dict[str, list[CorpusRow]]:
     """The corpus splits in a directory (`train.jsonl`, `dev.jsonl`, `test.jsonl`).
 
     Args:
         directory: The corpus directory.
-        untrained: Also the files of rows no shipped model was trained on, where they
-            exist: `pending.jsonl` (they join train or dev by `split_of` only with a
-            retrained model) and `holdout.jsonl` (measured only).
+        pending: Also `pending.jsonl` (when it exists): rows that wait for the next
+            training, so they join train or dev by `split_of` only with a retrained model.
+        holdout: Also `holdout.jsonl` (when it exists): rows for measuring only, which
+            never join train or dev.
     """
-    extra = [n for n in UNTRAINED if untrained and (Path(directory) / f"{n}.jsonl").exists()]
-    return {name: load_corpus(Path(directory) / f"{name}.jsonl") for name in [*SPLITS, *extra]}
+    wanted = [*SPLITS, *([PENDING] if pending else []), *([HOLDOUT] if holdout else [])]
+    names = [n for n in wanted if n in SPLITS or (Path(directory) / f"{n}.jsonl").exists()]
+    return {name: load_corpus(Path(directory) / f"{name}.jsonl") for name in names}
 
 
 if __name__ == "__main__":
     import sys
 
     print(
-        describe(load_splits(sys.argv[1] if len(sys.argv) > 1 else "corpus", untrained=True)),
+        describe(
+            load_splits(sys.argv[1] if len(sys.argv) > 1 else "corpus", pending=True, holdout=True)
+        ),
         end="",
     )

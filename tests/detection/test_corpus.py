@@ -17,7 +17,7 @@ from mailenv.detection.corpus import (
 from tests.paths import REPO
 
 CORPUS = REPO / "corpus"
-SPLITS = load_splits(CORPUS, untrained=True)
+SPLITS = load_splits(CORPUS, pending=True, holdout=True)
 
 
 def test_the_test_split_is_the_frozen_one() -> None:
@@ -53,6 +53,12 @@ def test_splits_share_no_family_and_no_near_duplicate_text(a: str, b: str) -> No
     shared = {r.family for r in SPLITS[a]} & {r.family for r in SPLITS[b]}
     assert not shared
     assert near_duplicates(SPLITS[a], SPLITS[b], threshold=0.5) == []
+
+
+def test_rows_measured_only_are_read_only_when_asked_for() -> None:
+    assert list(load_splits(CORPUS)) == ["train", "dev", "test"]
+    assert list(load_splits(CORPUS, holdout=True)) == ["train", "dev", "test", "holdout"]
+    assert list(load_splits(CORPUS, pending=True)) == ["train", "dev", "test", "pending"]
 
 
 def test_ids_are_unique_across_the_corpus() -> None:

@@ -100,7 +100,7 @@ def test_windows_find_exactly_what_a_whole_search_finds(parts: list[str]) -> Non
 def messages() -> list[dict]:
     rows = [
         r.message()
-        for split in corpus.load_splits(REPO / "corpus", untrained=True).values()
+        for split in corpus.load_splits(REPO / "corpus", pending=True, holdout=True).values()
         for r in split
     ]
     for line in (DATA / "detector_corpus.jsonl").read_text().splitlines():
