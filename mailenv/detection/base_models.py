@@ -127,6 +127,7 @@ def _read_image(data: bytes) -> _Image:
     specials = tuple(r.take("i") for _ in range(4))
     if specials != (0, 2, 1, 3):  # <s>, </s>, <pad>, <unk>: what `tokenizer_for` assumes
         raise ValueError(f"unexpected special token ids {specials}")
+    pad = specials[2]
     blob_length = r.take("Q")
     offsets = r.array("<u4", n_pieces + 1)
     scores = r.array("<f4", n_pieces).astype(np.float64)
@@ -163,7 +164,7 @@ def _read_image(data: bytes) -> _Image:
         "max_position_embeddings": positions,
         "type_vocab_size": types,
         "layer_norm_eps": eps,
-        "pad_token_id": 1,
+        "pad_token_id": pad,
         "hidden_dropout_prob": 0.1,
         "attention_probs_dropout_prob": 0.1,
         "initializer_range": 0.02,
