@@ -49,7 +49,7 @@ class StandIn:
     `mode`: `ok` answers with an end_session call; `fail` answers 500; `alternate` fails
     every other request (the first fails); `slow` answers after `delay` seconds;
     `trickle` sends headers, then one byte a second; `huge` answers with 5 MB of text
-    holding a lone surrogate.
+    holding a lone surrogate; `held` answers once `release` is set.
     """
 
     def __init__(self) -> None:
@@ -62,6 +62,7 @@ class StandIn:
         """When each request came (time.monotonic)."""
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.release = threading.Event()
 
 
 def reply(content: str = '{"tool": "end_session"}') -> bytes:
@@ -98,6 +99,8 @@ def handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 mode = "fail" if number % 2 else "ok"
             if mode == "slow":
                 time.sleep(state.delay)
+            if mode == "held":
+                state.release.wait(timeout=120)
             if mode == "fail":
                 body = b'{"error": {"message": "the stand-in is down", "type": "server_error"}}'
                 self.send_response(500)
@@ -459,7 +462,9 @@ def test_an_interrupted_run_keeps_its_lock_until_its_episodes_stop(
     import signal
 
     state, url = server
-    state.mode, state.delay, state.content = "slow", 1.5, '{"tool": "wait", "args": {"minutes": 1}}'
+    # The first run's model calls are held open, so its episodes cannot have stopped
+    # when the second run starts, however slowly that one starts.
+    state.mode, state.content = "held", '{"tool": "wait", "args": {"minutes": 1}}'
     command = [
         sys.executable,
         "-m",
@@ -473,6 +478,7 @@ def test_an_interrupted_run_keeps_its_lock_until_its_episodes_stop(
         time.sleep(0.05)
     first.send_signal(signal.SIGINT)
     second = mailenv_cli(*llm_run(url, tmp_path, "--episodes", "4", "--concurrency", "2"))
+    state.release.set()
     assert second.returncode == 2 and "being written by another" in second.stderr
     assert first.wait(timeout=60) == 130
     after = state.requests
