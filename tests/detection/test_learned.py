@@ -3,6 +3,7 @@ name their form and show their evidence, and a configuration every log can name.
 
 import hashlib
 import json
+import re
 
 import pytest
 
@@ -100,6 +101,13 @@ def test_the_model_was_trained_on_the_corpus_in_the_repository() -> None:
     card = learned.card()
     assert card["corpus_sha256"] == corpus_hashes(REPO / "corpus")
     assert card["hard_negative_weight"] == HARD_NEGATIVE_WEIGHT
+
+
+def test_the_shipped_detector_has_its_decision_recorded() -> None:
+    # A version shipped without an entry would leave no record of what it was chosen on.
+    version = detector_info("default").version.split("+")[-1]
+    decisions = (REPO / "corpus" / "DECISIONS.md").read_text(encoding="utf-8")
+    assert re.search(rf"^## `{re.escape(version)}` — shipped", decisions, re.MULTILINE)
 
 
 def test_the_model_ships_with_its_license_notice() -> None:
