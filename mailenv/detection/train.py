@@ -8,9 +8,9 @@ or all-MiniLM-L6-v2; each comes offline in a package of the `train` extra and is
 checked against a known SHA-256) on the corpus's train split to tell
 no coercion / explicit / implied apart, keeps the epoch that does best on the dev split,
 exports it to ONNX and quantizes it to int8, then fits the combination (`combined.py`)
-on the dev split and chooses its threshold on dev's out-of-fold probabilities. It prints
-dev and test figures; the test split is only measured, never used to choose anything.
-Seeded; torch is needed here only, never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` and
+and chooses its threshold on the dev split. It prints dev and test figures; the test
+split is only measured, never used to choose anything. Seeded; torch is needed here only,
+never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` and
 `card.json` into `mailenv/detection/model/` (beside the base model's NOTICE).
 `--refit` trains nothing: it refits the combination on dev and re-measures the shipped
 model (after a change to how the default detector decides or fits), rewriting
@@ -241,14 +241,14 @@ def fit_logistic(
 
 
 def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
-    """The threshold on `p` with the best F1 that keeps hard negatives' false positives low.
+    """The dev threshold with the best F1 that keeps hard negatives' false positives low.
 
-    Only thresholds with a false-positive rate on the rows' hard negatives at or under
+    Only thresholds with a false-positive rate on dev's hard negatives at or under
     `MAX_HARD_NEGATIVE_FPR` are considered; if none keeps it, the threshold is above every
-    score (the combination flags none of these rows). The candidates lie midway between
-    consecutive distinct scores, so every operating point from flagging only the top score
-    to flagging all but the lowest is tried, and no score sits on the threshold (unless
-    every score is the same).
+    score (the combination flags nothing it was fitted on). The candidates lie midway
+    between consecutive distinct scores, so every operating point from flagging only the
+    top score to flagging all but the lowest is tried, and no row sits on the threshold,
+    where float rounding at run time could flip it (unless every score is the same).
     """
     y = np.array([r.kind == "coercion" for r in rows])
     hard = np.array([r.hard_negative for r in rows])
@@ -295,33 +295,12 @@ def probabilities(model: combined.Combiner, x: np.ndarray[Any, Any]) -> np.ndarr
     return p
 
 
-def fit_weights(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> combined.Combiner:
-    """The combination's weights fitted on `rows` (features `x`), with no threshold yet."""
+def fit_combination(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> combined.Combiner:
+    """The combination fitted on `rows` (features `x`): its weights, then its threshold."""
     y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
     w = fit_logistic(x, y)
-    return combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
-
-
-def out_of_fold(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> np.ndarray[Any, Any]:
-    """Each row's probability from weights fitted without its family's fold."""
-    folds = family_folds(rows)
-    p = np.zeros(len(rows))
-    for fold in range(FOLDS):
-        held = folds == fold
-        model = fit_weights(x[~held], [r for r, h in zip(rows, held, strict=True) if not h])
-        p[held] = probabilities(model, x[held])
-    return p
-
-
-def fit_combination(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> combined.Combiner:
-    """The combination fitted on `rows` (features `x`): its weights, then its threshold.
-
-    The weights are fitted on every row; the threshold is chosen on out-of-fold
-    probabilities (`out_of_fold`). Chosen on the probabilities of the weights fitted on the
-    same rows, it kept dev's hard negatives under the cap in-sample and missed it on every
-    fresh set: the fitted weights score their own rows more confidently than new ones.
-    """
-    return replace(fit_weights(x, rows), threshold=choose_threshold(out_of_fold(x, rows), rows))
+    fitted = combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
+    return replace(fitted, threshold=choose_threshold(probabilities(fitted, x), rows))
 
 
 def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.ndarray[Any, Any]:

@@ -49,69 +49,26 @@ def test_a_separating_feature_is_recovered_out_of_fold() -> None:
 def test_no_fold_is_fitted_or_thresholded_on_its_own_rows(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Each outer fold fits weights on the other folds, and on inner folds of those for
-    # the threshold's out-of-fold probabilities; none of it may see the outer fold's rows.
-    fitted: list[set[str]] = []
-    by_fold: list[tuple[list[set[str]], set[str]]] = []
-    fit, choose = train.fit_weights, train.choose_threshold
+    fitted: list[int] = []
+    thresholded: list[set[str]] = []
+    fit, choose = train.fit_logistic, train.choose_threshold
 
-    def recording_fit(x: np.ndarray, rows: list[Any]) -> Any:
-        fitted.append({r.id for r in rows})
-        return fit(x, rows)
+    def recording_fit(x: np.ndarray, y: np.ndarray) -> Any:
+        fitted.append(len(x))
+        return fit(x, y)
 
     def recording_choose(p: np.ndarray, rows: list[Any]) -> float:
-        by_fold.append((fitted.copy(), {r.id for r in rows}))
-        fitted.clear()
+        thresholded.append({r.id for r in rows})
         return choose(p, rows)
 
-    monkeypatch.setattr(train, "fit_weights", recording_fit)
+    monkeypatch.setattr(train, "fit_logistic", recording_fit)
     monkeypatch.setattr(train, "choose_threshold", recording_choose)
     train.cross_validate(features(np.where(LABELS, 3.0, -3.0)), DEV)
     folds = train.family_folds(DEV)
-    assert len(by_fold) == train.FOLDS
-    for fold, (fits, thresholded) in enumerate(by_fold):
+    for fold, (n, ids) in enumerate(zip(fitted, thresholded, strict=True)):
         held = {r.id for r, f in zip(DEV, folds, strict=True) if f == fold}
-        assert thresholded | held == {r.id for r in DEV} and not thresholded & held
-        assert len(fits) == 1 + train.FOLDS and fits[0] == thresholded
-        assert all(ids <= thresholded and ids < thresholded for ids in fits[1:])
-
-
-def test_the_threshold_is_chosen_on_out_of_fold_probabilities(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    rng = np.random.default_rng(0)
-    signal = np.where(LABELS, 1.0, -1.0) + rng.normal(0, 1.5, len(DEV))
-    x = np.column_stack([signal, rng.normal(0, 1, (len(DEV), 8))])  # noise the weights overfit
-    seen: list[np.ndarray] = []
-    choose = train.choose_threshold
-
-    def recording_choose(p: np.ndarray, rows: list[Any]) -> float:
-        seen.append(p)
-        return choose(p, rows)
-
-    monkeypatch.setattr(train, "choose_threshold", recording_choose)
-    model = train.fit_combination(x, DEV)
-    (p,) = seen
-    assert np.array_equal(p, train.out_of_fold(x, DEV))
-    in_sample = train.probabilities(model, x)
-    assert not np.allclose(p, in_sample)
-    assert model.threshold == choose(p, DEV)
-
-
-def test_out_of_fold_probabilities_come_from_weights_without_the_row() -> None:
-    # A feature that gives each family's label away only in-sample: a family's own rows
-    # carry a marker column no other family has, so out of fold it says nothing.
-    families = sorted({r.family for r in DEV})
-    marker = np.zeros((len(DEV), len(families)))
-    for i, r in enumerate(DEV):
-        marker[i, families.index(r.family)] = 1.0 if LABELS[i] else -1.0
-    p = train.out_of_fold(marker, DEV)
-    folds = train.family_folds(DEV)
-    for fold in range(train.FOLDS):
-        held = p[folds == fold]
-        assert np.allclose(held, held[0])  # a fold's markers were never fitted: bias only
-    in_sample = train.probabilities(train.fit_weights(marker, DEV), marker)
-    assert ((in_sample > 0.5) == LABELS).all()
+        assert n == len(DEV) - len(held) and not ids & held
+        assert ids | held == {r.id for r in DEV}
 
 
 def test_the_rules_decide_beside_the_combination_and_alone_on_unread_rows() -> None:
