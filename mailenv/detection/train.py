@@ -46,7 +46,8 @@ from mailenv.detection.rules import assess
 from mailenv.models import DetectContext
 
 MAX_HARD_NEGATIVE_FPR = 0.04
-"""The threshold keeps false positives on dev's hard negatives at or under this."""
+"""The threshold keeps the default detector's false positives on dev's hard negatives at or
+under this (the rules' own flags included)."""
 FOLDS = 5
 """Folds of the dev split's cross-validation (`cross_validate`)."""
 Window = tuple[np.ndarray[Any, Any], int, float]
@@ -240,10 +241,37 @@ def fit_logistic(
     return w
 
 
-def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
+@dataclass(frozen=True)
+class Features:
+    """Corpus rows as the default detector sees them, for fitting and cross-validation."""
+
+    x: np.ndarray[Any, Any]
+    """The combination's inputs, one row of `combined.FEATURES` per corpus row."""
+    read: np.ndarray[Any, Any]
+    """Whether the learned tier reads the row (enough of the sender's own words)."""
+    rules: np.ndarray[Any, Any]
+    """Whether the rules alone flag it (`combined.rules_decide`)."""
+
+    def where(self, mask: np.ndarray[Any, Any]) -> Features:
+        """The rows where `mask` is true."""
+        return Features(self.x[mask], self.read[mask], self.rules[mask])
+
+    def decide(self, p: np.ndarray[Any, Any], threshold: float) -> np.ndarray[Any, Any]:
+        """What the default detector flags, given the combination's probabilities `p`.
+
+        As `combined.default_flags` decides: the combination where the learned tier reads
+        the row, and the rules' own flags whatever the combination says.
+        """
+        flagged: np.ndarray[Any, Any] = (self.read & (p >= threshold)) | self.rules
+        return flagged
+
+
+def choose_threshold(p: np.ndarray[Any, Any], f: Features, rows: list[CorpusRow]) -> float:
     """The dev threshold with the best F1 that keeps hard negatives' false positives low.
 
-    Only thresholds with a false-positive rate on dev's hard negatives at or under
+    F1 and false positives are the default detector's (`Features.decide`): the rules'
+    own flags count, and rows the learned tier cannot read are the rules' alone. Only
+    thresholds with a false-positive rate on dev's hard negatives at or under
     `MAX_HARD_NEGATIVE_FPR` are considered; if none keeps it, the threshold is above every
     score (the combination flags nothing it was fitted on). The candidates lie midway
     between consecutive distinct scores, so every operating point from flagging only the
@@ -255,25 +283,13 @@ def choose_threshold(p: np.ndarray[Any, Any], rows: list[CorpusRow]) -> float:
     scores = np.unique(p)
     best, best_f1 = float(np.nextafter(p.max(), np.inf)), -1.0
     for t in (scores[1:] + scores[:-1]) / 2 if len(scores) > 1 else scores:
-        said = p >= t
+        said = f.decide(p, t)
         tp = int((said & y).sum())
         f1 = 2 * tp / max(1, int(said.sum()) + int(y.sum()))
         fpr = float((said & hard).sum()) / max(1, int(hard.sum()))
         if fpr <= MAX_HARD_NEGATIVE_FPR and f1 > best_f1:
             best, best_f1 = float(t), f1
     return best
-
-
-@dataclass(frozen=True)
-class Features:
-    """Corpus rows as the default detector sees them, for fitting and cross-validation."""
-
-    x: np.ndarray[Any, Any]
-    """The combination's inputs, one row of `combined.FEATURES` per corpus row."""
-    read: np.ndarray[Any, Any]
-    """Whether the learned tier reads the row (enough of the sender's own words)."""
-    rules: np.ndarray[Any, Any]
-    """Whether the rules alone flag it (`combined.rules_decide`)."""
 
 
 def corpus_features(rows: list[CorpusRow], contexts: dict[str, DetectContext]) -> Features:
@@ -295,12 +311,12 @@ def probabilities(model: combined.Combiner, x: np.ndarray[Any, Any]) -> np.ndarr
     return p
 
 
-def fit_combination(x: np.ndarray[Any, Any], rows: list[CorpusRow]) -> combined.Combiner:
-    """The combination fitted on `rows` (features `x`): its weights, then its threshold."""
+def fit_combination(f: Features, rows: list[CorpusRow]) -> combined.Combiner:
+    """The combination fitted on `rows` (features `f`): its weights, then its threshold."""
     y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
-    w = fit_logistic(x, y)
+    w = fit_logistic(f.x, y)
     fitted = combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
-    return replace(fitted, threshold=choose_threshold(probabilities(fitted, x), rows))
+    return replace(fitted, threshold=choose_threshold(probabilities(fitted, f.x), f, rows))
 
 
 def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.ndarray[Any, Any]:
@@ -327,9 +343,11 @@ def cross_validate(
     said = np.zeros(len(rows), dtype=bool)
     for fold in range(k):
         held = folds == fold
-        model = fit_combination(f.x[~held], [r for r, h in zip(rows, held, strict=True) if not h])
-        flagged = probabilities(model, f.x[held]) >= model.threshold
-        said[held] = (f.read[held] & flagged) | f.rules[held]
+        model = fit_combination(
+            f.where(~held), [r for r, h in zip(rows, held, strict=True) if not h]
+        )
+        part = f.where(held)
+        said[held] = part.decide(probabilities(model, part.x), model.threshold)
     return said
 
 
@@ -380,7 +398,7 @@ def fit_and_measure(
 ) -> tuple[float, dict[str, Any]]:
     """Fit the combination on dev, write it beside the model, and `measure`; its threshold too."""
     dev = corpus_features(splits["dev"], contexts)
-    model = fit_combination(dev.x, splits["dev"])
+    model = fit_combination(dev, splits["dev"])
     model.save(combined.COMBINER_FILE)
     combined.combiner.cache_clear()
     return model.threshold, measure(splits, contexts, dev, which)

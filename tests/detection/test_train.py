@@ -57,9 +57,9 @@ def test_no_fold_is_fitted_or_thresholded_on_its_own_rows(
         fitted.append(len(x))
         return fit(x, y)
 
-    def recording_choose(p: np.ndarray, rows: list[Any]) -> float:
+    def recording_choose(p: np.ndarray, f: train.Features, rows: list[Any]) -> float:
         thresholded.append({r.id for r in rows})
-        return choose(p, rows)
+        return choose(p, f, rows)
 
     monkeypatch.setattr(train, "fit_logistic", recording_fit)
     monkeypatch.setattr(train, "choose_threshold", recording_choose)
@@ -91,17 +91,46 @@ def test_the_threshold_keeps_hard_negatives_under_the_bound() -> None:
     hard = np.array([r.hard_negative for r in DEV])
     # Hard negatives score like coercion: a threshold that flags all coercion flags them too.
     p = np.where(LABELS, 0.9, np.where(hard, 0.95, 0.1))
-    t = train.choose_threshold(p, DEV)
+    t = train.choose_threshold(p, features(p), DEV)
     flagged_hard = ((p >= t) & hard).sum() / hard.sum()
     assert flagged_hard <= train.MAX_HARD_NEGATIVE_FPR
     assert t > 0.9
+
+
+def test_the_cap_counts_the_rules_own_flags() -> None:
+    # The rules already flag as many hard negatives as the cap allows; a few more score
+    # above coercion. Counting the combination alone, flagging them would fit under the
+    # cap; counting what the detector flags, it would not, so the combination flags none.
+    hard = np.flatnonzero([r.hard_negative for r in DEV])
+    cap = int(train.MAX_HARD_NEGATIVE_FPR * len(hard))
+    assert cap >= 1
+    p = np.where(LABELS, 0.7, 0.1)
+    p[hard[:cap]] = 0.8
+    rules = np.zeros(len(DEV), dtype=bool)
+    rules[hard[cap : 2 * cap]] = True
+    f = features(p, rules=rules)
+    t = train.choose_threshold(p, f, DEV)
+    assert t > 0.8 and f.decide(p, t)[hard].sum() == cap
+    assert train.choose_threshold(p, features(p), DEV) < 0.7
+
+
+def test_rows_the_learned_tier_cannot_read_are_not_the_combinations_flags() -> None:
+    hard = np.flatnonzero([r.hard_negative for r in DEV])
+    p = np.where(LABELS, 0.9, 0.1)
+    p[hard[:5]] = 0.95  # scored high, but too short to read: the rules decide them
+    read = np.ones(len(DEV), dtype=bool)
+    read[hard[:5]] = False
+    f = features(p, read=read)
+    t = train.choose_threshold(p, f, DEV)
+    said = f.decide(p, t)
+    assert said[LABELS].all() and not said[~LABELS].any()
 
 
 def test_the_threshold_separates_scores_closer_than_rounding_and_sits_between_them() -> None:
     # Coercion just above the plain rows, closer than four decimals apart: the best threshold
     # flags exactly the coercion, and no score lies on it.
     p = np.where(LABELS, 0.788576, 0.788571)
-    t = train.choose_threshold(p, DEV)
+    t = train.choose_threshold(p, features(p), DEV)
     assert ((p >= t) == LABELS).all()
     assert not (p == t).any()
 

@@ -49,7 +49,8 @@ class StandIn:
     `mode`: `ok` answers with an end_session call; `fail` answers 500; `alternate` fails
     every other request (the first fails); `slow` answers after `delay` seconds;
     `trickle` sends headers, then one byte a second; `huge` answers with 5 MB of text
-    holding a lone surrogate; `held` answers once `release` is set.
+    holding a lone surrogate. Whatever the mode, the first `held` requests wait for
+    `release` before they are answered.
     """
 
     def __init__(self) -> None:
@@ -62,6 +63,7 @@ class StandIn:
         """When each request came (time.monotonic)."""
         self.lock = threading.Lock()
         self.stop = threading.Event()
+        self.held = 0
         self.release = threading.Event()
 
 
@@ -99,7 +101,7 @@ def handler_for(state: StandIn) -> type[BaseHTTPRequestHandler]:
                 mode = "fail" if number % 2 else "ok"
             if mode == "slow":
                 time.sleep(state.delay)
-            if mode == "held":
+            if number <= state.held:
                 state.release.wait(timeout=120)
             if mode == "fail":
                 body = b'{"error": {"message": "the stand-in is down", "type": "server_error"}}'
@@ -462,9 +464,10 @@ def test_an_interrupted_run_keeps_its_lock_until_its_episodes_stop(
     import signal
 
     state, url = server
-    # The first run's model calls are held open, so its episodes cannot have stopped
-    # when the second run starts, however slowly that one starts.
-    state.mode, state.content = "held", '{"tool": "wait", "args": {"minutes": 1}}'
+    # The first run's two model calls are held open, so its episodes cannot have stopped
+    # when the second run starts, however slowly that one starts. Later calls are answered
+    # at once: a second run that wrongly got the lock finishes fast and fails the asserts.
+    state.held, state.content = 2, '{"tool": "wait", "args": {"minutes": 1}}'
     command = [
         sys.executable,
         "-m",
@@ -473,12 +476,16 @@ def test_an_interrupted_run_keeps_its_lock_until_its_episodes_stop(
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    deadline = time.monotonic() + 60
-    while state.requests < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    first.send_signal(signal.SIGINT)
-    second = mailenv_cli(*llm_run(url, tmp_path, "--episodes", "4", "--concurrency", "2"))
-    state.release.set()
+    try:
+        deadline = time.monotonic() + 60
+        while state.requests < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGINT)
+        second = mailenv_cli(*llm_run(url, tmp_path, "--episodes", "4", "--concurrency", "2"))
+    finally:
+        state.release.set()
+    if first.poll() is None and second.returncode != 2:
+        first.kill()
     assert second.returncode == 2 and "being written by another" in second.stderr
     assert first.wait(timeout=60) == 130
     after = state.requests
