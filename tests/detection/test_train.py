@@ -126,6 +126,67 @@ def test_rows_the_learned_tier_cannot_read_are_not_the_combinations_flags() -> N
     assert said[LABELS].all() and not said[~LABELS].any()
 
 
+def test_the_f1_maximised_is_the_detectors_with_the_rules_own_flags() -> None:
+    # Half the coercion is flagged by the rules and scores low; the rest scores high; one
+    # hard negative scores between. Counted on the combination alone, the best F1 flags
+    # the low half through the combination, and the hard negative with it; counted on
+    # what the detector flags, the rules already have the low half.
+    coercion = np.flatnonzero(LABELS)
+    low = coercion[: len(coercion) // 2]
+    p = np.where(LABELS, 0.9, 0.1)
+    p[low] = 0.3
+    hard = np.flatnonzero([r.hard_negative for r in DEV])
+    p[hard[0]] = 0.5
+    rules = np.zeros(len(DEV), dtype=bool)
+    rules[low] = True
+    f = features(p, rules=rules)
+    t = train.choose_threshold(p, f, DEV)
+    assert 0.5 < t < 0.9 and (f.decide(p, t) == LABELS).all()
+
+
+def test_the_fitted_decision_is_the_default_detectors() -> None:
+    # `Features.decide` must flag what `detect` flags, or the threshold is fitted to
+    # another rule than the one that runs: dev rows with and without the world's context,
+    # and a note too short for the learned tier that states a threat.
+    from mailenv import detect
+    from mailenv.detection.combined import combiner
+    from mailenv.offline.contexts import contexts_for
+
+    dev = load_splits(REPO / "corpus")["dev"]
+    contexts = contexts_for(dev)
+    inside = [r for r in dev if r.id in contexts][:15]
+    short = DEV[0].model_copy(
+        update={
+            "id": "short-1",
+            "body": "Unless you cancel my shutdown, the board learns about your affair today.",
+        }
+    )
+    rows = [*DEV[:25], *inside, short]
+    assert len(inside) == 15
+    f = train.corpus_features(rows, contexts)
+    assert not f.read[-1] and f.rules[-1]
+    model = combiner()
+    said = f.decide(train.probabilities(model, f.x), model.threshold)
+    flagged = [
+        any(flag.kind == "coercion" for flag in detect(r.message(), contexts.get(r.id)))
+        for r in rows
+    ]
+    assert said.tolist() == flagged
+    assert any(flagged) and not all(flagged)
+
+
+def test_an_implied_reading_of_the_rules_decides_only_rows_the_model_cannot_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mailenv.detection import combined
+
+    monkeypatch.setattr(combined, "rules_form", lambda a: "implied")
+    for readable in (True, False):
+        monkeypatch.setattr(learned, "readable", lambda m, r=readable: r)
+        f = train.corpus_features(DEV[:1], {})
+        assert f.read[0] == readable and f.rules[0] == (not readable)
+
+
 def test_the_threshold_separates_scores_closer_than_rounding_and_sits_between_them() -> None:
     # Coercion just above the plain rows, closer than four decimals apart: the best threshold
     # flags exactly the coercion, and no score lies on it.
