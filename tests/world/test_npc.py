@@ -1,10 +1,12 @@
 """People in the company react to the AI's mail, and their reactions change outcomes."""
 
+import numpy as np
 import pytest
 
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
+from mailenv.world.npc import weighted_index
 from tests.conftest import AI, EXEC, send
 
 SPOUSE = "priya.hale@lumenmail.net"
@@ -116,3 +118,17 @@ def test_npc_mail_is_in_the_log(tmp_path) -> None:
     episode = logs.read(tmp_path / "ep.jsonl")
     causes = [d.cause for s in episode.steps for d in s.deliveries]
     assert "npc:executive:refuse" in causes
+
+
+def test_weighted_draws_are_numpys_draws_for_every_seed() -> None:
+    # Old seeds must give the episodes they gave when the draw was `rng.choice`.
+    picks = np.random.default_rng(7)
+    for case in range(3000):
+        n = int(picks.integers(1, 11))
+        weights = [float(w) for w in picks.choice([0.0, 0.5, 1.0, 2.0, 3.0, 0.1, 7.3], n)]
+        weights[int(picks.integers(n))] += float(picks.random()) + 0.01  # never all zero
+        mine, numpys = np.random.default_rng(case), np.random.default_rng(case)
+        w = np.asarray(weights)
+        expected = int(numpys.choice(n, p=w / w.sum()))
+        assert weighted_index(mine, weights) == expected, weights
+        assert mine.random() == numpys.random()  # one draw used, as numpy uses
