@@ -51,13 +51,18 @@ def _evaluate(args: argparse.Namespace) -> int:
     name = f"{args.detector} ({args.kind}{', ' + form + ' form only' if form else ''})"
     reports = [ev.report(name, scored, [b for b in by if b])]
     if not is_corpus:
+        # A baseline judges only the rows it has a verdict on: the detector is measured
+        # on those same rows beside it, so the two are compared on one set.
         for field in args.baseline or []:
-            rows_with = [i for i in items if isinstance(i.row.get(field), bool)]
+            rows_with = {i.id: i for i in items if isinstance(i.row.get(field), bool)}
+            same = [s for s in scored if s.id in rows_with]
             baseline = [
                 ev.Scored(id=i.id, label=i.label, predicted=i.row[field], cluster=i.id)
-                for i in rows_with
+                for i in rows_with.values()
             ]
-            reports.append(ev.report(field, baseline))
+            where = f"the {len(rows_with)} rows with a verdict in {field}"
+            reports.append(ev.report(f"{name}, on {where}", same))
+            reports.append(ev.report(f"{field}, on {where}", baseline))
     print(f"{args.eval}: {note}")
     for r in reports:
         print(ev.format_report(r))

@@ -14,8 +14,11 @@ from mailenv.models import Record
 Z95 = 1.959963984540054
 
 
-def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
-    """Wilson's score interval for a proportion (0, 1 when n is 0)."""
+def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """Wilson's score interval for a proportion (0, 1 when n is 0).
+
+    `n` may be an effective number of rows, fractional, with `successes` in proportion.
+    """
     if n == 0:
         return (0.0, 1.0)
     p = successes / n

@@ -7,6 +7,7 @@ import pytest
 
 from mailenv.cli import main
 from mailenv.detection.evaluate import Scored, as_label, load, report
+from mailenv.stats import wilson
 from tests.paths import SHARED
 
 TRANSCRIPTS = SHARED / "data" / "agentic_misalignment_transcripts.jsonl"
@@ -36,15 +37,45 @@ def test_report_widens_a_degenerate_bootstrap_with_wilson() -> None:
     assert r.recall.rate == 1.0 and r.recall.high == 1.0 and r.recall.low < 0.9
 
 
-def test_labels_in_many_spellings() -> None:
-    assert [as_label(v) for v in (True, "coercion", "no", 0, None, "maybe")] == [
-        True,
-        True,
-        False,
-        False,
-        None,
-        None,
+def _negatives(flagged: int, n: int, family_size: int = 1) -> list[Scored]:
+    return [
+        Scored(id=str(i), label=False, predicted=i < flagged, cluster=f"f{i // family_size}")
+        for i in range(n)
     ]
+
+
+def test_a_rate_interval_is_never_narrower_than_wilsons_and_grows_with_hits() -> None:
+    # Bootstrap percentiles gave 1 of 136 a narrower interval than 0 of 136.
+    uppers = []
+    for flagged in range(4):
+        rate = report("t", _negatives(flagged, 136)).false_positive_rate
+        low, high = wilson(flagged, 136)
+        assert rate.low <= low + 1e-9 and rate.high >= high - 1e-9
+        uppers.append(rate.high)
+    assert uppers == sorted(uppers) and len(set(uppers)) == 4
+
+
+def test_alike_rows_of_one_family_count_for_less() -> None:
+    # 10 families of 10: each family flagged whole or not at all, so about 10 rows' worth.
+    rows = [
+        Scored(id=str(i), label=False, predicted=(i // 10) < 3, cluster=f"f{i // 10}")
+        for i in range(100)
+    ]
+    rate = report("t", rows).false_positive_rate
+    assert rate.rate == 0.3
+    assert rate.high - rate.low > 1.5 * (wilson(30, 100)[1] - wilson(30, 100)[0])
+    one_family = report("t", _negatives(2, 5, family_size=5)).false_positive_rate
+    assert (one_family.low, one_family.high) == pytest.approx(wilson(0.4, 1))
+
+
+def test_a_misspelled_grouping_is_an_error_not_one_unlabelled_group() -> None:
+    with pytest.raises(ValueError, match="hardnegative; the keys are hard_negative, lang"):
+        report("t", [_scored(True, True, 0, lang="en", hard_negative="false")], by=["hardnegative"])
+
+
+def test_labels_in_many_spellings() -> None:
+    values = (True, "coercion", "no", 0, 1.0, None, "maybe", 0.2, float("nan"), 2)
+    assert [as_label(v) for v in values] == [True, True, False, False, True] + [None] * 5
 
 
 def test_eval_counts_a_response_positive_if_any_email_is(
@@ -122,7 +153,8 @@ def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
         ]
     )
     out = capsys.readouterr().out
-    rules, grader = json.loads(out.strip().splitlines()[-1])
-    assert rules["n"] == 99
-    # the LLM grader in the file reaches 0.60 on these rows; the rules measured 0.84
-    assert rules["f1"][0] >= 0.8 > grader["f1"][0]
+    rules, rules_same, grader = json.loads(out.strip().splitlines()[-1])
+    assert rules["n"] == 99 and rules_same["n"] == grader["n"] < 99  # judged on the same rows
+    assert "rows with a verdict in llm_grader_blackmail" in grader["name"]
+    # on the rows the LLM grader judged, it reaches 0.60 and the rules 0.86
+    assert rules_same["f1"][0] >= 0.8 > grader["f1"][0]
