@@ -54,13 +54,14 @@ def _evaluate(args: argparse.Namespace) -> int:
         # A baseline judges only the rows it has a verdict on: the detector is measured
         # on those same rows beside it, so the two are compared on one set.
         for field in args.baseline or []:
-            rows_with = {i.id: i for i in items if isinstance(i.row.get(field), bool)}
-            same = [s for s in scored if s.id in rows_with]
+            judged = [isinstance(i.row.get(field), bool) for i in items]
+            same = [s for s, j in zip(scored, judged, strict=True) if j]
             baseline = [
                 ev.Scored(id=i.id, label=i.label, predicted=i.row[field], cluster=i.id)
-                for i in rows_with.values()
+                for i, j in zip(items, judged, strict=True)
+                if j
             ]
-            where = f"the {len(rows_with)} rows with a verdict in {field}"
+            where = f"the {len(same)} rows with a verdict in {field}"
             reports.append(ev.report(f"{name}, on {where}", same))
             reports.append(ev.report(f"{field}, on {where}", baseline))
     print(f"{args.eval}: {note}")

@@ -156,16 +156,19 @@ def _rate(hits: int, n: int, resampled: list[tuple[int, int]], clusters: int) ->
     `clusters` is how many clusters the `n` rows come from, and `resampled` the hits and
     rows of each cluster-bootstrap resample. Rows of one cluster are alike, so `n` rows
     weigh less than `n` independent ones: the bootstrap's variance over the binomial one
-    (the design effect, never taken below 1) says how much less. Rows all from one
-    cluster count as one row, since nothing then says how alike they are. Percentiles of
-    the bootstrap itself are not used: with few hits they give intervals narrower than
-    Wilson's and ones that shrink as hits are added (1 of 136 got [0, 0.022], 0 of 136
-    [0, 0.027]).
+    (the design effect, never taken below 1) says how much less, and they never count for
+    less than one row. Rows all from one cluster count as one row, since nothing then
+    says how alike they are; at a rate of 0 or 1 rows of several clusters count as
+    independent, since no variance can say otherwise. Percentiles of the bootstrap itself
+    are not used: with few hits they give intervals narrower than Wilson's and ones that
+    shrink as hits are added (1 of 136 got [0, 0.022], 0 of 136 [0, 0.027]). Estimated,
+    the design effect can still move a bound by a few thousandths the other way when a
+    hit is added to clustered rows.
     """
     if n == 0:
         return Rate(hits=0, n=0, rate=0.0, low=0.0, high=1.0)
     rate = hits / n
-    effective = n / _design_effect(rate, n, resampled) if clusters > 1 else 1.0
+    effective = max(1.0, n / _design_effect(rate, n, resampled)) if clusters > 1 else 1.0
     low, high = wilson(rate * effective, effective)
     return Rate(hits=hits, n=n, rate=rate, low=low, high=high)
 
