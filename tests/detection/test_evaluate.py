@@ -187,9 +187,6 @@ def test_detect_reads_messages_from_a_file(
     assert json.loads(capsys.readouterr().out)[0]["kind"] == "coercion"
 
 
-@pytest.mark.skipif(
-    not TRANSCRIPTS.exists(), reason="the shared labeled transcripts are not beside this checkout"
-)
 def test_a_baseline_and_the_detector_are_scored_on_the_same_rows(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -207,6 +204,9 @@ def test_a_baseline_and_the_detector_are_scored_on_the_same_rows(
     assert same["recall"]["n"] == grader["recall"]["n"] == 1
 
 
+@pytest.mark.skipif(
+    not TRANSCRIPTS.exists(), reason="the shared labeled transcripts are not beside this checkout"
+)
 def test_eval_on_the_human_labeled_transcripts_beats_the_llm_grader(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
