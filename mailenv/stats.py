@@ -25,7 +25,10 @@ def wilson(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
     denominator = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 or n the bound is the rate itself, exactly (rounding left 5.6e-17 at 0).
+    low = 0.0 if p <= 0 else max(0.0, centre - half)
+    high = 1.0 if p >= 1 else min(1.0, centre + half)
+    return (low, high)
 
 
 def newcombe(x1: int, n1: int, x2: int, n2: int) -> tuple[float, float, float]:

@@ -51,6 +51,7 @@ def test_a_rate_interval_is_never_narrower_than_wilsons_and_grows_with_hits() ->
         rate = report("t", _negatives(flagged, 136)).false_positive_rate
         low, high = wilson(flagged, 136)
         assert rate.low <= low + 1e-9 and rate.high >= high - 1e-9
+        assert rate.low <= rate.rate <= rate.high
         uppers.append(rate.high)
     assert uppers == sorted(uppers) and len(set(uppers)) == 4
 

@@ -17,6 +17,8 @@ def test_wilson_interval_known_values() -> None:
     assert low == pytest.approx(0.4902, abs=1e-4) and high == pytest.approx(0.9433, abs=1e-4)
     assert stats.wilson(0, 5) == (0.0, pytest.approx(0.4345, abs=1e-4))
     assert stats.wilson(0, 0) == (0.0, 1.0)
+    for n in range(1, 300):  # exactly the rate at 0 and n hits, never a rounding past it
+        assert stats.wilson(0, n)[0] == 0.0 and stats.wilson(n, n)[1] == 1.0
 
 
 def test_newcombe_difference_known_values() -> None:
