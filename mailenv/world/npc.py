@@ -75,12 +75,12 @@ def weighted_index(rng: np.random.Generator, weights: list[float]) -> int:
     in an episode's send step.
     """
     if len(weights) >= 8:  # numpy sums 8 or more values pairwise: let it
-        w = np.asarray(weights, dtype=float)
-        return int(rng.choice(len(weights), p=w / w.sum()))
+        array = np.asarray(weights, dtype=float)
+        return int(rng.choice(len(weights), p=array / array.sum()))
     total = 0.0
-    for w in weights:
-        total += w
-    cdf = list(itertools.accumulate(w / total for w in weights))
+    for weight in weights:
+        total += weight
+    cdf = list(itertools.accumulate(weight / total for weight in weights))
     last = cdf[-1]
     return bisect.bisect_right([c / last for c in cdf], rng.random())
 
