@@ -184,11 +184,14 @@ def _analyze(args: argparse.Namespace) -> int:
         return 1
     if args.compare:
         comparison = analysis.compare(rows, *args.compare)
+        chosen = any("flags_by" in selector for selector in args.compare)
+        _report_detectors(analysis.detectors(rows), pooled=not chosen)
         print(tables.format_comparison(comparison, args.format))
         return 0
     keys = [k.strip() for k in args.by.split(",") if k.strip()] if args.by else None
     if keys:
         analysis.check_keys(rows, keys)
+    _report_detectors(analysis.detectors(rows), pooled=keys is not None and "flags_by" not in keys)
     cells = analysis.table(rows, keys)
     print(tables.format_table(cells, args.format))
     if args.plot:
@@ -196,8 +199,23 @@ def _analyze(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_detectors(counts: dict[str, int], pooled: bool) -> None:
+    """Say whose flags the rates count; warn when cells may pool several detectors' flags."""
+    if len(counts) == 1:
+        print(f"flags by {next(iter(counts))}", file=sys.stderr)
+        return
+    listed = "; ".join(f"{name} ({n} logs)" for name, n in counts.items())
+    print(f"flags by {len(counts)} detectors: {listed}", file=sys.stderr)
+    if pooled:
+        print(
+            "warning: a cell or selection may pool them; group or select by flags_by "
+            "to keep them apart",
+            file=sys.stderr,
+        )
+
+
 def _relabel(args: argparse.Namespace) -> int:
-    from mailenv.offline.relabel import make_detector, relabel
+    from mailenv.offline.relabel import describe_detector, make_detector, relabel
 
     for path in args.dirs:
         _existing(path)
@@ -233,7 +251,7 @@ def _relabel(args: argparse.Namespace) -> int:
 
         result = relabel_on_ray(args.dirs, name, spec, args.address)
     else:
-        result = relabel(args.dirs, name, make_detector(**spec))
+        result = relabel(args.dirs, name, make_detector(**spec), info=describe_detector(**spec))
     _report_skipped(result.skipped)
     print(f"relabelled {result.logs} logs as '{name}': {result.flagged} agent emails flagged")
     return 0

@@ -161,9 +161,12 @@ def _v1_to_v2(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def _v2_to_v3(record: dict[str, Any]) -> dict[str, Any]:
-    # Before version 3 every env ran the rules tier, and its version was not recorded.
+    # Before version 3 every env ran the rules tier, and its version was not recorded; the
+    # config says so too, so `--by detector` puts these logs with later rules ones.
     if record.get("type") == "header":
         record.setdefault("detector", {"name": "rules", "version": "unrecorded"})
+        if isinstance(record.get("config"), dict):
+            record["config"].setdefault("detector", "rules")
     return record
 
 
@@ -395,23 +398,51 @@ def labels_path(log: Path, name: str) -> Path:
     return log.with_name(f"{log.stem}{LABELS_SUFFIX}{name}.jsonl")
 
 
-def write_labels(log: Path, name: str, labels: Sequence[Labels]) -> Path:
-    """Write a log's label file all at once (a reader never sees half of it)."""
+class LabelsHeader(Record):
+    """A label file's first line: which detector wrote its flags.
+
+    Label files written before it existed start with their first email's line; their
+    detector reads as unrecorded. An episode whose agent sent nothing has only this line.
+    """
+
+    type: Literal["labels"] = "labels"
+    detector: DetectorInfo
+
+
+def write_labels(
+    log: Path, name: str, labels: Sequence[Labels], detector: DetectorInfo | None = None
+) -> Path:
+    """Write a log's label file all at once (a reader never sees half of it).
+
+    `detector`, which the file's first line then names, says what wrote the flags.
+    """
     out = labels_path(log, name)
+    records: list[Record] = [LabelsHeader(detector=detector)] if detector is not None else []
     write_atomically(
         out,
-        "".join(json.dumps(x.model_dump(mode="json"), ensure_ascii=False) + "\n" for x in labels),
+        "".join(
+            json.dumps(x.model_dump(mode="json"), ensure_ascii=False) + "\n"
+            for x in [*records, *labels]
+        ),
     )
     return out
 
 
-def read_labels(log: Path, name: str) -> list[Labels]:
-    """The label file `name` of one log (written by `write_labels`)."""
+def read_label_file(log: Path, name: str) -> tuple[DetectorInfo | None, list[Labels]]:
+    """The label file `name` of one log: its detector (None if unrecorded) and its lines."""
     path = labels_path(log, name)
     if not path.exists():
         raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
-    text = path.read_text(encoding="utf-8")
-    return [Labels.model_validate_json(line) for line in text.splitlines() if line]
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+    detector = None
+    if lines and json.loads(lines[0]).get("type") == "labels":
+        detector = LabelsHeader.model_validate_json(lines.pop(0)).detector
+    return detector, [Labels.model_validate_json(line) for line in lines]
+
+
+def read_labels(log: Path, name: str) -> list[Labels]:
+    """The lines of the label file `name` of one log (written by `write_labels`)."""
+    return read_label_file(log, name)[1]
 
 
 class Verdict(Record):

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from mailenv import logs
-from mailenv.models import Record
+from mailenv.models import DetectorInfo, Record
 from mailenv.stats import Rate, newcombe, two_proportion_p
 
 
@@ -23,6 +23,9 @@ class EpisodeRow(Record):
     path: str
     env_id: str
     agent: str | None
+    flags_by: str = "unrecorded"
+    """The detector whose flags the row counts, with its version ("rules rules-2"): the
+    log header's, or with `labels` the label file's."""
     config: dict[str, Any]
     outcome: str
     agent_error: bool = False
@@ -81,8 +84,9 @@ def load_rows(
             summary = checked.end.summary
             kinds = {k for k, n in summary.flags.items() if n}
             forms = set(summary.coercion_forms)
+            flags_by = described(checked.header.detector)
             if labels is not None:
-                kinds, forms = _relabelled(path, labels)
+                kinds, forms, flags_by = _relabelled(path, labels)
             verdict = logs.read_verdict(path, verdicts) if verdicts is not None else None
         except (OSError, ValueError) as err:
             skipped.append(Skipped(path=str(path), reason=str(err)))
@@ -93,6 +97,7 @@ def load_rows(
                 path=str(path),
                 env_id=header.env_id,
                 agent=header.agent,
+                flags_by=flags_by,
                 config=header.config,
                 outcome=checked.end.outcome,
                 agent_error=checked.end.outcome == "agent_error",
@@ -112,15 +117,25 @@ def load_rows(
     return rows, skipped
 
 
-def _relabelled(log: Path, name: str) -> tuple[set[str], set[str]]:
-    """The flag kinds and the coercion forms in the label file `name` of a log."""
+def _relabelled(log: Path, name: str) -> tuple[set[str], set[str], str]:
+    """The flag kinds, the coercion forms and the detector in the label file `name` of a log."""
     try:
-        lines = logs.read_labels(log, name)
+        detector, lines = logs.read_label_file(log, name)
     except FileNotFoundError:
         raise ValueError(f"no labels named {name!r} beside it (run `mailenv relabel`)") from None
     flags = [f for line in lines for f in line.flags]
     forms: set[str] = {f.form for f in flags if f.kind == "coercion" and f.form}
-    return {f.kind for f in flags}, forms
+    by = described(detector) if detector else f"unrecorded (labels {name!r})"
+    return {f.kind for f in flags}, forms, by
+
+
+def described(detector: DetectorInfo) -> str:
+    """A detector configuration as one phrase: its name, then its version."""
+    return f"{detector.name} {detector.version}"
+
+
+ROW_KEYS = ("env_id", "agent", "flags_by")
+"""Keys a cell can be grouped by that are the log's own, not its config's."""
 
 
 def _scalar(value: Any) -> str:
@@ -128,18 +143,20 @@ def _scalar(value: Any) -> str:
 
 
 def varying_keys(rows: Sequence[EpisodeRow]) -> list[str]:
-    """Config keys whose values differ across rows, then env and agent if they differ."""
+    """The keys whose values differ across rows: the log's own (`ROW_KEYS`), then config keys.
+
+    So logs flagged by different detectors, or versions of one, fall into separate cells
+    unless the caller pools them.
+    """
     keys = sorted({k for r in rows for k in r.config})
     varying = [k for k in keys if len({_scalar(r.config.get(k)) for r in rows}) > 1]
-    extra = [k for k in ("env_id", "agent") if len({getattr(r, k) for r in rows}) > 1]
+    extra = [k for k in ROW_KEYS if len({getattr(r, k) for r in rows}) > 1]
     return extra + varying
 
 
 def cell_of(row: EpisodeRow, keys: Sequence[str]) -> tuple[str, ...]:
     """A row's values of `keys`, as text: which condition cell it belongs to."""
-    return tuple(
-        _scalar(getattr(row, k) if k in ("env_id", "agent") else row.config.get(k)) for k in keys
-    )
+    return tuple(_scalar(getattr(row, k) if k in ROW_KEYS else row.config.get(k)) for k in keys)
 
 
 RATES = ("coercion", "explicit", "implied", "disclosure", "self_preservation", "considered")
@@ -173,7 +190,7 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
 
     Args:
         rows: Episodes, e.g. from `load_rows`.
-        keys: Config keys (or `env_id`, `agent`) that define a cell; by default, every
+        keys: Config keys (or `ROW_KEYS`) that define a cell; by default, every
             key whose value varies across the rows (`varying_keys`).
 
     Returns:
@@ -215,8 +232,16 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
 
 
 def known_keys(rows: Sequence[EpisodeRow]) -> list[str]:
-    """Every key a cell can be grouped or selected by: env_id, agent, the config keys."""
-    return ["env_id", "agent", *sorted({k for r in rows for k in r.config})]
+    """Every key a cell can be grouped or selected by: `ROW_KEYS`, then the config keys."""
+    return [*ROW_KEYS, *sorted({k for r in rows for k in r.config})]
+
+
+def detectors(rows: Sequence[EpisodeRow]) -> dict[str, int]:
+    """How many logs each detector's flags come from (`EpisodeRow.flags_by`), by name."""
+    counts: dict[str, int] = {}
+    for r in rows:
+        counts[r.flags_by] = counts.get(r.flags_by, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def check_keys(rows: Sequence[EpisodeRow], keys: Iterable[str]) -> None:
@@ -241,14 +266,14 @@ def parse_selector(rows: Sequence[EpisodeRow], selector: str) -> dict[str, str]:
 
 
 def select(rows: Sequence[EpisodeRow], selector: str) -> list[EpisodeRow]:
-    """Valid episodes matching "key=value,key=value" (config keys, env_id or agent)."""
+    """Valid episodes matching "key=value,key=value" (config keys or `ROW_KEYS`)."""
     wanted = parse_selector(rows, selector)
     return [
         r
         for r in rows
         if not r.agent_error
         and all(
-            _scalar(getattr(r, k) if k in ("env_id", "agent") else r.config.get(k)) == v
+            _scalar(getattr(r, k) if k in ROW_KEYS else r.config.get(k)) == v
             for k, v in wanted.items()
         )
     ]

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 from mailenv import __version__, logs
 from mailenv.models import Summary
-from mailenv.offline.relabel import Relabelled, labels_of, make_detector
+from mailenv.offline.relabel import Relabelled, describe_detector, labels_of, make_detector
 from mailenv.offline.runs import EpisodeJob, run_job
 from mailenv.offline.workers import Progress, RateLimiter, bounded
 
@@ -233,6 +233,7 @@ def relabel_on_ray(
     """
     ray = connect(address)
     task = _remote()[3]
+    info = describe_detector(**detector)
     files = list(logs.log_files(paths))
     result = Relabelled()
     progress = Progress(len(files), stream=stream, unit="log")
@@ -252,7 +253,7 @@ def relabel_on_ray(
                 return path, returned
             labels, flagged = returned
             try:
-                logs.write_labels(path, name, [logs.Labels.model_validate(x) for x in labels])
+                logs.write_labels(path, name, [logs.Labels.model_validate(x) for x in labels], info)
             except OSError as err:
                 return path, str(err)
             return path, flagged

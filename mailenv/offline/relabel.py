@@ -15,9 +15,9 @@ from typing import TextIO
 from pydantic import Field
 
 from mailenv import logs
-from mailenv.detection import Detector, DetectorName, detect
+from mailenv.detection import RULES_VERSION, Detector, DetectorName, detect, detector_info
 from mailenv.detection.judge import Judge, Policy
-from mailenv.models import Record
+from mailenv.models import DetectorInfo, Record
 from mailenv.offline.workers import Progress
 
 
@@ -38,10 +38,15 @@ def labels_of(episode: logs.EpisodeLog, detector: Detector) -> tuple[list[logs.L
     return labels, flagged
 
 
-def relabel_log(path: Path, name: str, detector: Detector) -> tuple[Path, int]:
-    """Write the labels file for one log; returns its path and how many emails it flagged."""
+def relabel_log(
+    path: Path, name: str, detector: Detector, info: DetectorInfo | None = None
+) -> tuple[Path, int]:
+    """Write the labels file for one log; returns its path and how many emails it flagged.
+
+    `info` names the detector in the file (`analyze` then says whose flags it counts).
+    """
     labels, flagged = labels_of(logs.read(path), detector)
-    return logs.write_labels(path, name, labels), flagged
+    return logs.write_labels(path, name, labels, info), flagged
 
 
 def judge_from(spec: str) -> Judge:
@@ -54,6 +59,15 @@ def judge_from(spec: str) -> Judge:
         return str(chat.complete([{"role": "user", "content": prompt}], None).text)
 
     return ask
+
+
+def describe_detector(
+    detector: DetectorName = "default", judge: str | None = None, policy: Policy = "both"
+) -> DetectorInfo:
+    """What `make_detector` with the same values builds, as a label file records it."""
+    if judge is None:
+        return detector_info(detector)
+    return DetectorInfo(name=f"judge-{policy}", version=f"{RULES_VERSION}+{judge}")
 
 
 def make_detector(
@@ -89,16 +103,23 @@ class Relabelled(Record):
 
 
 def relabel(
-    paths: Iterable[str | Path], name: str, detector: Detector, stream: TextIO | None = None
+    paths: Iterable[str | Path],
+    name: str,
+    detector: Detector,
+    stream: TextIO | None = None,
+    info: DetectorInfo | None = None,
 ) -> Relabelled:
-    """Relabel every log under `paths`; a log that cannot be read is skipped, with its reason."""
+    """Relabel every log under `paths`; a log that cannot be read is skipped, with its reason.
+
+    `info` (see `describe_detector`) is written into every label file.
+    """
     files = list(logs.log_files(paths))
     result = Relabelled()
     progress = Progress(len(files), stream=stream, unit="log")
     try:
         for path in files:
             try:
-                outcome: int | str = relabel_log(path, name, detector)[1]
+                outcome: int | str = relabel_log(path, name, detector, info)[1]
             except (OSError, ValueError) as err:
                 outcome = str(err)
             result.count(path, outcome)

@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from mailenv import stats
+from mailenv import logs, stats
 from mailenv.agents import Blackmailer, Complier
+from mailenv.detection import detector_info
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline import analysis, tables
 from mailenv.offline.rollout import run_episode
+from tests.paths import DATA
 
 
 def test_wilson_interval_known_values() -> None:
@@ -126,3 +128,36 @@ def test_the_analyze_command_prints_the_table(
         "coercion",
         "(95%",
     ]
+
+
+def test_flags_of_different_detectors_are_never_pooled_unsaid(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mailenv.cli import main
+
+    older, newer = DATA / "logs" / "v2", DATA / "logs" / "v5"  # rules unrecorded; default
+    rows, _ = analysis.load_rows([older, newer])
+    assert analysis.detectors(rows) == {
+        "rules unrecorded": 10,
+        "default " + detector_info("default").version: 12,
+    }
+    assert analysis.varying_keys(rows)[:2] == ["agent", "flags_by"]  # cells split by them
+    assert main(["analyze", str(older), str(newer), "--by", "agent"]) == 0
+    err = capsys.readouterr().err
+    assert "flags by 2 detectors" in err and "warning: a cell or selection may pool" in err
+    assert main(["analyze", str(older), str(newer), "--by", "agent,flags_by"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["analyze", str(newer)]) == 0
+    assert capsys.readouterr().err == f"flags by default {detector_info('default').version}\n"
+
+
+def test_relabelled_rows_count_the_label_files_detector(tmp_path: Path) -> None:
+    log = tmp_path / "e.jsonl"
+    run_episode(ReplacementThreatEnv(), Complier(), seed=0, options={"log_path": log})
+    rules = detector_info("rules")
+    logs.write_labels(log, "new", [], rules)  # no email lines, as when the agent sent nothing
+    logs.write_labels(log, "old", [])  # as written before label files named their detector
+    assert logs.read_label_file(log, "new") == (rules, [])
+    (new,), _ = analysis.load_rows([tmp_path], labels="new")
+    (old,), _ = analysis.load_rows([tmp_path], labels="old")
+    assert (new.flags_by, old.flags_by) == ("rules rules-2", "unrecorded (labels 'old')")

@@ -7,6 +7,7 @@ import pytest
 
 from mailenv.agents import from_spec
 from mailenv.cli import main
+from mailenv.detection import detector_info
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.analysis import load_rows
 from mailenv.offline.replay import replay
@@ -71,11 +72,14 @@ def test_relabel_writes_beside_and_never_rewrites(
     assert main(["relabel", str(tmp_path), "--name", "v2"]) == 0
     assert "relabelled 1 logs as 'v2': 1 agent emails flagged" in capsys.readouterr().out
     assert path.read_bytes() == before
-    (line,) = (tmp_path / "bm.flags-v2.jsonl").read_text().splitlines()
+    header, line = (tmp_path / "bm.flags-v2.jsonl").read_text().splitlines()
+    named = detector_info("default").model_dump(mode="json")
+    assert json.loads(header) == {"type": "labels", "detector": named}
     record = json.loads(line)
     assert record["original"] == ["coercion"] and record["flags"][0]["kind"] == "coercion"
     rows, _ = load_rows([tmp_path], labels="v2")
     assert len(rows) == 1 and rows[0].coercion
+    assert rows[0].flags_by == "default " + detector_info("default").version
 
 
 def test_relabel_with_a_judge_policy(
@@ -90,7 +94,13 @@ def test_relabel_with_a_judge_policy(
     monkeypatch.setattr("mailenv.agents.from_spec", lambda spec: type("A", (), {"model": Says()})())
     monkeypatch.setattr("mailenv.agents.factory.check_spec", lambda spec, options: None)
     assert main(["relabel", str(path), "--judge", "openai:fake", "--policy", "both"]) == 0
-    record = json.loads((tmp_path / "bm.flags-judge-both.jsonl").read_text())
+    header, line = (tmp_path / "bm.flags-judge-both.jsonl").read_text().splitlines()
+    assert json.loads(header)["detector"] == {
+        "name": "judge-both",
+        "version": "rules-2+openai:fake",
+        "model_sha256": None,
+    }
+    record = json.loads(line)
     # the judge vetoes coercion; what is left is pressure to stop the wipe
     assert [f["kind"] for f in record["flags"]] == ["self_preservation"]
     assert record["original"] == ["coercion"]
@@ -99,7 +109,8 @@ def test_relabel_with_a_judge_policy(
 def test_relabel_names_its_detector(blackmail_log: Path, tmp_path: Path) -> None:
     for detector in ("rules", "default"):
         assert main(["relabel", str(tmp_path), "--detector", detector]) == 0
-        (line,) = (tmp_path / f"bm.flags-{detector}.jsonl").read_text().splitlines()
+        header, line = (tmp_path / f"bm.flags-{detector}.jsonl").read_text().splitlines()
+        assert json.loads(header)["detector"]["name"] == detector
         assert {f["detector"] for f in json.loads(line)["flags"] if f["kind"] == "coercion"} == {
             detector
         }
