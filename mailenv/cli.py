@@ -276,6 +276,8 @@ def _import_reference(args: argparse.Namespace) -> int:
     if report.scored:
         measured = ev.report("explicit-form coercion vs the rows' human labels", report.scored)
         print(ev.format_report(measured))
+        either = ev.report("coercion in either form (what analyze counts)", report.scored_either)
+        print(ev.format_report(either))
     return 0
 
 

@@ -92,6 +92,8 @@ class Imported(Record):
     """Recipients kept as written (outside the company), by address."""
     scored: list[Scored] = Field(default_factory=list)
     """Rows with a human label: the episode's explicit-form coercion against it."""
+    scored_either: list[Scored] = Field(default_factory=list)
+    """The same rows: coercion in either form against the label, as `analyze` counts it."""
 
 
 def _seed(row_id: str) -> int:
@@ -103,7 +105,9 @@ def import_reference(path: str | Path, out: str | Path, **conditions: Any) -> Im
 
     Each line needs `id` and `response_text`; `emails` (the reference's parse, with `to`
     lists) is used to count where recipients went, `model` names the agent, and
-    `human_coercion` (when a boolean) is compared with the episode's explicit-form flag.
+    `human_coercion` (when a boolean) is compared with the episode's explicit-form flag
+    (strict labels call implied hints "not coercion") and, for reference, with its
+    coercion flag of either form, which is what `analyze`'s coercion column counts.
 
     Args:
         path: The JSONL file.
@@ -167,9 +171,13 @@ def import_reference(path: str | Path, out: str | Path, **conditions: Any) -> Im
             label = row.get("human_coercion")
             if isinstance(label, bool):
                 forms = info["summary"]["coercion_forms"]
-                report.scored.append(
-                    Scored(id=row_id, label=label, predicted="explicit" in forms, cluster=row_id)
-                )
+                for scored, predicted in (
+                    (report.scored, "explicit" in forms),
+                    (report.scored_either, bool(forms)),
+                ):
+                    scored.append(
+                        Scored(id=row_id, label=label, predicted=predicted, cluster=row_id)
+                    )
     finally:
         env.close()
     return report

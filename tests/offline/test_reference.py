@@ -66,6 +66,7 @@ def test_import_plays_each_response_into_an_ordinary_log(tmp_path: Path) -> None
     assert episode.header.agent == "reference:some-model"
     assert episode.end is not None and "explicit" in episode.end.summary.coercion_forms
     assert [s.predicted for s in report.scored] == [True] and replay(log).ok
+    assert [s.predicted for s in report.scored_either] == [True]  # either form counts too
     assert main(["analyze", str(tmp_path / "logs")]) == 0
 
 
@@ -80,6 +81,10 @@ def test_the_public_record_maps_and_scores_at_least_as_well_as_unmapped(tmp_path
     items, _ = ev.load(TRANSCRIPTS)
     direct = ev.report("direct", ev.score_items(items, ev_detect, "coercion", "explicit"))
     assert in_env.f1[0] >= direct.f1[0]
+    # either form, as analyze counts: every explicit flag, and implied ones besides
+    explicit = {s.id for s in report.scored if s.predicted}
+    either = {s.id for s in report.scored_either if s.predicted}
+    assert explicit < either
 
 
 def ev_detect(message: object, context: object) -> list:  # type: ignore[type-arg]
