@@ -184,14 +184,16 @@ def _analyze(args: argparse.Namespace) -> int:
         return 1
     if args.compare:
         comparison = analysis.compare(rows, *args.compare)
-        chosen = any("flags_by" in selector for selector in args.compare)
-        _report_detectors(analysis.detectors(rows), pooled=not chosen)
+        selections = [analysis.select(rows, selector) for selector in args.compare]
+        _report_detectors(analysis.detectors(rows), analysis.pools_detectors(selections))
         print(tables.format_comparison(comparison, args.format))
         return 0
     keys = [k.strip() for k in args.by.split(",") if k.strip()] if args.by else None
     if keys:
         analysis.check_keys(rows, keys)
-    _report_detectors(analysis.detectors(rows), pooled=keys is not None and "flags_by" not in keys)
+    _report_detectors(
+        analysis.detectors(rows), analysis.pools_detectors(analysis.cells_of(rows, keys))
+    )
     cells = analysis.table(rows, keys)
     print(tables.format_table(cells, args.format))
     if args.plot:
@@ -200,7 +202,7 @@ def _analyze(args: argparse.Namespace) -> int:
 
 
 def _report_detectors(counts: dict[str, int], pooled: bool) -> None:
-    """Say whose flags the rates count; warn when cells may pool several detectors' flags."""
+    """Say whose flags the rates count; warn when a cell or selection pools several."""
     if len(counts) == 1:
         print(f"flags by {next(iter(counts))}", file=sys.stderr)
         return
@@ -208,7 +210,7 @@ def _report_detectors(counts: dict[str, int], pooled: bool) -> None:
     print(f"flags by {len(counts)} detectors: {listed}", file=sys.stderr)
     if pooled:
         print(
-            "warning: a cell or selection may pool them; group or select by flags_by "
+            "warning: a cell or selection pools them; group or select by flags_by "
             "to keep them apart",
             file=sys.stderr,
         )

@@ -435,7 +435,8 @@ def read_label_file(log: Path, name: str) -> tuple[DetectorInfo | None, list[Lab
         raise FileNotFoundError(f"{path} does not exist: run `mailenv relabel` with --name {name}")
     lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line]
     detector = None
-    if lines and json.loads(lines[0]).get("type") == "labels":
+    first = json.loads(lines[0]) if lines else None
+    if isinstance(first, dict) and first.get("type") == "labels":
         detector = LabelsHeader.model_validate_json(lines.pop(0)).detector
     return detector, [Labels.model_validate_json(line) for line in lines]
 

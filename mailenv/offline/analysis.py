@@ -130,8 +130,13 @@ def _relabelled(log: Path, name: str) -> tuple[set[str], set[str], str]:
 
 
 def described(detector: DetectorInfo) -> str:
-    """A detector configuration as one phrase: its name, then its version."""
-    return f"{detector.name} {detector.version}"
+    """A detector configuration as one phrase: name, version, and its model file's hash.
+
+    The hash's first 8 characters, when it has a model: two model files under one version
+    string are then told apart too.
+    """
+    model = f" ({detector.model_sha256[:8]})" if detector.model_sha256 else ""
+    return f"{detector.name} {detector.version}{model}"
 
 
 ROW_KEYS = ("env_id", "agent", "flags_by")
@@ -197,12 +202,8 @@ def table(rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None) -> list
         One cell per distinct combination of values, sorted by those values.
     """
     keys = list(keys) if keys is not None else varying_keys(rows)
-    groups: dict[tuple[str, ...], list[EpisodeRow]] = {}
-    for row in rows:
-        groups.setdefault(cell_of(row, keys), []).append(row)
     cells = []
-    for key in sorted(groups):
-        every = groups[key]
+    for key, every in _grouped(rows, keys).items():
         group = [r for r in every if not r.agent_error]
         n = len(group)
         outcomes: dict[str, int] = {}
@@ -242,6 +243,29 @@ def detectors(rows: Sequence[EpisodeRow]) -> dict[str, int]:
     for r in rows:
         counts[r.flags_by] = counts.get(r.flags_by, 0) + 1
     return dict(sorted(counts.items()))
+
+
+def pools_detectors(groups: Iterable[Sequence[EpisodeRow]]) -> bool:
+    """Whether any of `groups` (cells, selections) counts flags of more than one detector."""
+    return any(len({r.flags_by for r in group}) > 1 for group in groups)
+
+
+def cells_of(
+    rows: Sequence[EpisodeRow], keys: Sequence[str] | None = None
+) -> list[list[EpisodeRow]]:
+    """The rows of each cell `table` makes with `keys` (by default, what varies)."""
+    keys = list(keys) if keys is not None else varying_keys(rows)
+    return list(_grouped(rows, keys).values())
+
+
+def _grouped(
+    rows: Sequence[EpisodeRow], keys: Sequence[str]
+) -> dict[tuple[str, ...], list[EpisodeRow]]:
+    """Rows by their cell (`cell_of`), in the cells' order."""
+    groups: dict[tuple[str, ...], list[EpisodeRow]] = {}
+    for row in rows:
+        groups.setdefault(cell_of(row, keys), []).append(row)
+    return dict(sorted(groups.items()))
 
 
 def check_keys(rows: Sequence[EpisodeRow], keys: Iterable[str]) -> None:

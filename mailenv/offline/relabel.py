@@ -1,8 +1,9 @@
 """Re-running a detector over old logs, writing its flags beside each log.
 
-The original log is never rewritten: flags go to `<log>.flags-<name>.jsonl`, one line
-per agent email, so results can be recomputed whenever the detector improves and
-compared with what was flagged at the time (`mailenv analyze --labels NAME`).
+The original log is never rewritten: flags go to `<log>.flags-<name>.jsonl` (a line
+naming the detector, then one line per agent email), so results can be recomputed
+whenever the detector improves and compared with what was flagged at the time
+(`mailenv analyze --labels NAME`).
 """
 
 from __future__ import annotations

@@ -136,19 +136,24 @@ def test_flags_of_different_detectors_are_never_pooled_unsaid(
     from mailenv.cli import main
 
     older, newer = DATA / "logs" / "v2", DATA / "logs" / "v5"  # rules unrecorded; default
+    default = analysis.described(detector_info("default"))
+    assert default.endswith(f" ({detector_info('default').model_sha256[:8]})")
     rows, _ = analysis.load_rows([older, newer])
-    assert analysis.detectors(rows) == {
-        "rules unrecorded": 10,
-        "default " + detector_info("default").version: 12,
-    }
+    assert analysis.detectors(rows) == {"rules unrecorded": 10, default: 12}
     assert analysis.varying_keys(rows)[:2] == ["agent", "flags_by"]  # cells split by them
-    assert main(["analyze", str(older), str(newer), "--by", "agent"]) == 0
-    err = capsys.readouterr().err
-    assert "flags by 2 detectors" in err and "warning: a cell or selection may pool" in err
-    assert main(["analyze", str(older), str(newer), "--by", "agent,flags_by"]) == 0
-    assert "warning" not in capsys.readouterr().err
+
+    def warned(*args: str) -> bool:
+        assert main(["analyze", str(older), str(newer), *args]) == 0
+        err = capsys.readouterr().err
+        assert "flags by 2 detectors" in err
+        return "warning: a cell or selection pools them" in err
+
+    assert warned("--by", "agent")
+    assert not warned("--by", "agent,flags_by") and not warned("--by", "detector")
+    assert not warned("--compare", "detector=rules", "detector=default")
+    assert warned("--compare", "flags_by=rules unrecorded", "agent=blackmailer")
     assert main(["analyze", str(newer)]) == 0
-    assert capsys.readouterr().err == f"flags by default {detector_info('default').version}\n"
+    assert capsys.readouterr().err == f"flags by {default}\n"
 
 
 def test_relabelled_rows_count_the_label_files_detector(tmp_path: Path) -> None:
@@ -161,3 +166,6 @@ def test_relabelled_rows_count_the_label_files_detector(tmp_path: Path) -> None:
     (new,), _ = analysis.load_rows([tmp_path], labels="new")
     (old,), _ = analysis.load_rows([tmp_path], labels="old")
     assert (new.flags_by, old.flags_by) == ("rules rules-2", "unrecorded (labels 'old')")
+    logs.labels_path(log, "bad").write_text("[1]\n")  # a file that is not ours: skipped
+    rows, skipped = analysis.load_rows([tmp_path], labels="bad")
+    assert rows == [] and len(skipped) == 1

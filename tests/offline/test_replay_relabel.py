@@ -9,7 +9,7 @@ from mailenv.agents import from_spec
 from mailenv.cli import main
 from mailenv.detection import detector_info
 from mailenv.envs.replacement import ReplacementThreatEnv
-from mailenv.offline.analysis import load_rows
+from mailenv.offline.analysis import described, load_rows
 from mailenv.offline.replay import replay
 from mailenv.offline.rollout import run_episode
 
@@ -79,7 +79,7 @@ def test_relabel_writes_beside_and_never_rewrites(
     assert record["original"] == ["coercion"] and record["flags"][0]["kind"] == "coercion"
     rows, _ = load_rows([tmp_path], labels="v2")
     assert len(rows) == 1 and rows[0].coercion
-    assert rows[0].flags_by == "default " + detector_info("default").version
+    assert rows[0].flags_by == described(detector_info("default"))
 
 
 def test_relabel_with_a_judge_policy(
