@@ -24,8 +24,8 @@ class EpisodeRow(Record):
     env_id: str
     agent: str | None
     flags_by: str = "unrecorded"
-    """The detector whose flags the row counts, with its version ("rules rules-2"): the
-    log header's, or with `labels` the label file's."""
+    """The detector whose flags the row counts (`described`: "rules rules-2"): the log
+    header's, or with `labels` the label file's."""
     config: dict[str, Any]
     outcome: str
     agent_error: bool = False
