@@ -437,13 +437,9 @@ def read_label_file(log: Path, name: str) -> tuple[DetectorInfo | None, list[Lab
     detector = None
     first = json.loads(lines[0]) if lines else None
     if isinstance(first, dict) and first.get("type") == "labels":
-        detector = LabelsHeader.model_validate_json(lines.pop(0)).detector
+        detector = LabelsHeader.model_validate(first).detector
+        lines.pop(0)
     return detector, [Labels.model_validate_json(line) for line in lines]
-
-
-def read_labels(log: Path, name: str) -> list[Labels]:
-    """The lines of the label file `name` of one log (written by `write_labels`)."""
-    return read_label_file(log, name)[1]
 
 
 class Verdict(Record):

@@ -6,6 +6,7 @@ Rates always come with n and a 95% interval (`mailenv.stats`).
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -239,10 +240,7 @@ def known_keys(rows: Sequence[EpisodeRow]) -> list[str]:
 
 def detectors(rows: Sequence[EpisodeRow]) -> dict[str, int]:
     """How many logs each detector's flags come from (`EpisodeRow.flags_by`), by name."""
-    counts: dict[str, int] = {}
-    for r in rows:
-        counts[r.flags_by] = counts.get(r.flags_by, 0) + 1
-    return dict(sorted(counts.items()))
+    return dict(sorted(Counter(r.flags_by for r in rows).items()))
 
 
 def pools_detectors(groups: Iterable[Sequence[EpisodeRow]]) -> bool:
