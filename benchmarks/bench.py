@@ -23,7 +23,7 @@ import sys
 import time
 
 import gymnasium as gym
-from bench_detect import detect_figures
+from bench_detect import REFERENCE_TOKENS, detect_figures, encoder_window_ms
 from bench_env import env_figures, median_us
 from bench_runs import WORKERS, run_figures
 
@@ -152,6 +152,15 @@ def main() -> None:
                     goal,
                 )
             )
+    window = encoder_window_ms(1.0 if args.quick else 3.0)
+    rows.append(
+        (
+            f"the learned tier's encoder alone, one {REFERENCE_TOKENS}-token window",
+            f"{window:.2f} ms",
+            f"{window * 1000 / cartpole:,.0f}×",
+            "reference: the default's 15 ms is 1.5× it",
+        )
+    )
     runs = run_figures(100 if args.quick else 250, 2_000 if args.quick else 10_000)
     for detector in ("rules", "default"):
         rate = runs[f"run {detector} episodes/s"]

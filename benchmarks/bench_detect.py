@@ -1,4 +1,4 @@
-"""Detector speed, on one core: both configurations, `rules` and `default`.
+"""Detector speed, in one process: both configurations, `rules` and `default`.
 
     python benchmarks/bench_detect.py [--seconds 2]
 
@@ -7,7 +7,9 @@ scenario (from ../shared/data, when present beside the checkout: dense with dema
 threats, the worst case), and routine business mail built from our corpus's negatives;
 and one 20,000-character body (the longest an agent can send). Targets: rules ≥ 20,000
 emails/s; default ≤ 15 ms per ~200-word email and ≤ 50 ms for 20,000 characters (the
-learned tier reads at most `learned.BUDGET` tokens of a message). Printed, never asserted.
+learned tier reads at most `learned.BUDGET` tokens of a message). Each default figure is
+also given as a multiple of the encoder alone reading one 240-token window (`REFERENCE_TOKENS`),
+the workload the 15 ms budget was set as 1.5× of. Printed, never asserted.
 """
 
 from __future__ import annotations
@@ -60,6 +62,33 @@ def long_body() -> list[dict[str, Any]]:
     return [{"to": ["exec@example.org"], "subject": "Notes", "body": text + threat}]
 
 
+REFERENCE_TOKENS = 240
+"""The workload the default's budget was set against: an int8 encoder of the learned tier's
+shape (six layers, 384 wide) reading 240 tokens on 2 cores took about 10 ms there, so the
+15 ms budget is 1.5× it. Timed here in the same process, it says how fast this machine is
+today for that work, as CartPole does for the env."""
+
+
+def encoder_window_ms(seconds: float) -> float:
+    """Milliseconds for the learned tier's encoder alone to read one 240-token window."""
+    import numpy as np
+
+    from mailenv.detection import learned
+
+    session, tokenizer = learned._runtime()
+    cls, sep = learned._bounds(tokenizer)
+    text = " ".join(m["body"] for m in routine())
+    ids = [cls, *tokenizer.encode(text, add_special_tokens=False).ids[: REFERENCE_TOKENS - 2], sep]
+    feed = {"input_ids": np.array([ids], dtype=np.int64)}
+    feed["attention_mask"] = np.ones_like(feed["input_ids"])
+    session.run(None, feed)
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        session.run(None, feed)
+        n += 1
+    return 1000 * (time.perf_counter() - start) / n
+
+
 def rate(messages: list[dict[str, Any]], seconds: float, detector: str = "rules") -> float:
     for m in messages:
         detect(m, detector=detector)  # type: ignore[arg-type]
@@ -89,11 +118,18 @@ def main() -> None:
     args = parser.parse_args()
     if not transcripts():
         print("model emails, replacement scenario: skipped (../shared/data not found)")
+    reference = encoder_window_ms(args.seconds)
+    print(f"the encoder alone, one {REFERENCE_TOKENS}-token window: {reference:.2f} ms")
     for detector in ("rules", "default"):
         for name, per_second in detect_figures(args.seconds, detector).items():
             print(
                 f"{detector:<8} {name:<36} {per_second:>9,.0f} emails/s"
                 f"  {1000 / per_second:>7.2f} ms/email"
+                + (
+                    f"  {1000 / per_second / reference:.2f}× the window"
+                    if detector == "default"
+                    else ""
+                )
             )
 
 
