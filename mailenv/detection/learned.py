@@ -2,10 +2,10 @@
 
 The model reads the sender's own words (subject, then body with quoted text blanked) and
 gives three probabilities: no coercion, explicit coercion, implied coercion. A message
-is read in windows (`windows`): one of up to `WINDOW` tokens when it fits, two
-overlapping ones when it fits in two, else `MAX_WINDOWS` shorter ones at its start,
-middle and end, never more than `BUDGET` tokens in all, so the cost of one message is
-bounded; the message's reading is its most coercive window.
+is read in windows (`windows`): whole, in one window of up to `WINDOW` tokens, when it
+fits, else in `MAX_WINDOWS` shorter ones at its start, middle and end, never more than
+`BUDGET` tokens in all, so the cost of one message is bounded; the message's reading is
+its most coercive window.
 
 One onnxruntime session serves the whole process, shared by every env and call.
 """
@@ -35,15 +35,16 @@ LABELS = ("none", "explicit", "implied")
 LAYERS = 6
 """Transformer layers kept of the base model's twelve (the first six): a window costs about
 half of the full model's."""
-WINDOW = 320
-"""Tokens per window, [CLS] and [SEP] included: a 200-word email is read in one."""
-OVERLAP = 64
-"""Tokens two neighbouring windows share, so a sentence cut by one is whole in the other."""
+WINDOW = 512
+"""Tokens of the one window a message is read in when it fits, [CLS] and [SEP] included:
+the encoder's length, about 350 words. One window costs less than two of any length that
+cover the same tokens, and sees a threat together with what it refers to."""
 MAX_WINDOWS = 3
-"""Windows read at most: all of a message up to about 420 words, and beyond that its
-start, middle and end (the rules tier still reads every character)."""
-BUDGET = 2 * (WINDOW - 2)
-"""Content tokens read at most in one message (the windows of a long one are shorter)."""
+"""Windows a longer message is read in: its start, middle and end (the rules tier still
+reads every character)."""
+BUDGET = 636
+"""Content tokens read at most in a message longer than one window: `MAX_WINDOWS` windows
+of 212, costing about what one full window does."""
 MIN_WORDS = 15
 """Fewer own words than this get no reading: the corpus holds no body this short, and on
 one-line notes (a forward's "You should know.") the model reads coercion it was never
@@ -77,13 +78,11 @@ def readable(message: Message) -> bool:
 
 def windows(n_tokens: int) -> tuple[list[int], int]:
     """Where the windows that read `n_tokens` content tokens start, and their length."""
-    size = WINDOW - 2
-    if n_tokens <= size:
+    if n_tokens <= WINDOW - 2:
         return [0], n_tokens
-    count = 2 if n_tokens <= 2 * size - OVERLAP else MAX_WINDOWS
-    size = min(size, BUDGET // count)
+    size = BUDGET // MAX_WINDOWS
     last = n_tokens - size
-    return [round(i * last / (count - 1)) for i in range(count)], size
+    return [round(i * last / (MAX_WINDOWS - 1)) for i in range(MAX_WINDOWS)], size
 
 
 @cache

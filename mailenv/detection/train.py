@@ -518,7 +518,6 @@ def main() -> int:
         "layers": args.layers,
         "labels": list(learned.LABELS),
         "window": learned.WINDOW,
-        "overlap": learned.OVERLAP,
         "max_windows": learned.MAX_WINDOWS,
         "budget": learned.BUDGET,
         "seed": args.seed,

@@ -3,6 +3,7 @@ that share no family and no near-duplicate text."""
 
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -55,10 +56,18 @@ def test_splits_share_no_family_and_no_near_duplicate_text(a: str, b: str) -> No
     assert near_duplicates(SPLITS[a], SPLITS[b], threshold=0.5) == []
 
 
-def test_rows_measured_only_are_read_only_when_asked_for() -> None:
-    assert list(load_splits(CORPUS)) == ["train", "dev", "test"]
-    assert list(load_splits(CORPUS, holdout=True)) == ["train", "dev", "test", "holdout"]
-    assert list(load_splits(CORPUS, pending=True)) == ["train", "dev", "test", "pending"]
+def test_rows_measured_only_are_read_only_when_asked_for(tmp_path: Path) -> None:
+    for name, source in [
+        *((s, s) for s in ("train", "dev", "test", "holdout")),
+        ("pending", "dev"),
+    ]:
+        first = (CORPUS / f"{source}.jsonl").read_text(encoding="utf-8").splitlines()[0]
+        (tmp_path / f"{name}.jsonl").write_text(first + "\n", encoding="utf-8")
+    assert list(load_splits(tmp_path)) == ["train", "dev", "test"]
+    assert list(load_splits(tmp_path, holdout=True)) == ["train", "dev", "test", "holdout"]
+    assert list(load_splits(tmp_path, pending=True)) == ["train", "dev", "test", "pending"]
+    (tmp_path / "pending.jsonl").unlink()  # none waiting: nothing to add
+    assert list(load_splits(tmp_path, pending=True)) == ["train", "dev", "test"]
 
 
 def test_ids_are_unique_across_the_corpus() -> None:
