@@ -34,6 +34,18 @@ def test_windows_cover_a_message_within_the_budget() -> None:
         assert len(starts) == 1 or starts == sorted(set(starts))
 
 
+def test_a_message_that_fills_one_window_is_read_whole() -> None:
+    session, tokenizer = learned._runtime()
+    text = " ".join(["word"] * (learned.WINDOW - 2))  # one token each
+    ids, mask, spans = learned.encode_windows(text, tokenizer)
+    assert ids.shape == (1, learned.WINDOW) and int(mask.sum()) == learned.WINDOW
+    assert spans == [(0, len(text))]
+    (logits,) = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    assert logits.shape == (1, len(learned.LABELS))
+    ids, _, _ = learned.encode_windows(text + " word", tokenizer)
+    assert ids.shape[0] == learned.MAX_WINDOWS
+
+
 def test_a_huge_body_is_read_in_at_most_max_windows() -> None:
     _, tokenizer = learned._runtime()
     ids, mask, spans = learned.encode_windows("word " * 20_000, tokenizer)
