@@ -165,7 +165,7 @@ def rules_decide(rules_form: str | None, read: bool) -> bool:
 
     A threat the rules read as stated (a conditional or ultimatum beside the harm) stays
     flagged: on real model responses the learned tier misses most of them. The rules'
-    implied readings are less precise (on the training split, 26 of their 117 flags were
+    implied readings are less precise (on the training split of `learned-3`, 26 of their 117 flags were
     not coercion) and count only through the combination, unless the learned tier could
     not `read` the message (too few of the sender's own words): then the rules decide.
     """
