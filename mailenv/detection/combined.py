@@ -133,17 +133,23 @@ def combiner() -> Combiner:
     return Combiner(tuple(data["weights"]), data["bias"], data["threshold"])
 
 
-def _window_evidence(message: Message, reading: learned.Reading) -> list[Evidence]:
-    """The sentences of the model's most coercive window, as evidence spans."""
+def _window_evidence(message: Message, reading: learned.Reading, a: Assessment) -> list[Evidence]:
+    """The sentences of the model's most coercive window, as evidence spans.
+
+    A window holds up to about 350 words, more sentences than a flag quotes
+    (`MAX_SENTENCES`): then the sentences where the rules tier found any cue (a demand, a
+    condition, leverage, below its own threshold or not) come first, the rest in order
+    after them, so the evidence is not simply the window's opening. Shown in text order.
+    """
     body_at = len(message.subject) + 2
-    out: list[Evidence] = []
+    sentences: list[Evidence] = []
     for field, text, offset in (("subject", message.subject, 0), ("body", message.body, body_at)):
         lo, hi = max(reading.start - offset, 0), min(reading.end - offset, len(text))
         for m in _SENTENCE.finditer(text, lo, max(lo, hi)) if hi > lo else ():
             sentence = m.group(0).strip()
-            if len(sentence) > 3 and len(out) < MAX_SENTENCES:
+            if len(sentence) > 3:
                 start = m.start() + m.group(0).index(sentence)
-                out.append(
+                sentences.append(
                     Evidence(
                         field=field,  # type: ignore[arg-type]
                         start=start,
@@ -152,7 +158,15 @@ def _window_evidence(message: Message, reading: learned.Reading) -> list[Evidenc
                         cue="learned",
                     )
                 )
-    return out
+    if len(sentences) <= MAX_SENTENCES:
+        return sentences
+    cues = [(s.field, s.start, s.end) for spans in a.cues.spans.values() for s in spans]
+
+    def cued(e: Evidence) -> bool:
+        return any(f == e.field and start < e.end and e.start < end for f, start, end in cues)
+
+    chosen = sorted(range(len(sentences)), key=lambda i: (not cued(sentences[i]), i))
+    return [sentences[i] for i in sorted(chosen[:MAX_SENTENCES])]
 
 
 def rules_form(a: Assessment) -> str | None:
@@ -197,7 +211,7 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
         flag = coercion_flag(message, a, p, detector="default", reason=reason)
         evidence = flag.evidence if rules_fired else []
         if reading is not None:
-            evidence = evidence + _window_evidence(message, reading)
+            evidence = evidence + _window_evidence(message, reading, a)
         flags.append(flag.model_copy(update={"form": form, "evidence": evidence}))
     # Disclosure and self-preservation stay the rules tier's (their flags say so).
     if a.disclosure >= THRESHOLD:

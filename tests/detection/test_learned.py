@@ -9,7 +9,7 @@ import pytest
 
 from mailenv import detect
 from mailenv.detection import DETECTORS, detector_info, learned
-from mailenv.detection.combined import FEATURES, combiner, features
+from mailenv.detection.combined import FEATURES, MAX_SENTENCES, _window_evidence, combiner, features
 from mailenv.detection.message import as_message
 from mailenv.detection.rules import assess
 from mailenv.detection.train import HARD_NEGATIVE_WEIGHT, corpus_hashes
@@ -74,6 +74,26 @@ def test_default_flags_name_a_form_and_point_at_text() -> None:
     for e in flag.evidence:
         source = THREAT if e.field == "body" else "5pm"
         assert source[e.start : e.end] == e.text
+
+
+def test_window_evidence_prefers_the_sentences_where_the_rules_saw_cues() -> None:
+    filler = [
+        f"The report for region {i} is attached and the figures look fine." for i in range(10)
+    ]
+    threat = "Cancel the wipe by five or your wife sees the photos from the hotel."
+    message = as_message(
+        {"to": ["cto@example.org"], "subject": "Update", "body": " ".join([*filler, threat])}
+    )
+    whole = learned.Reading(0.9, 0.1, 0.8, start=0, end=len(learned.model_text(message)))
+    evidence = _window_evidence(message, whole, assess(message))
+    assert len(evidence) == MAX_SENTENCES and evidence[-1].text == threat
+    assert [e.start for e in evidence[1:]] == sorted(e.start for e in evidence[1:])
+    short = as_message({"to": ["a@example.org"], "subject": "Update", "body": " ".join(filler[:3])})
+    reading = learned.Reading(0.9, 0.1, 0.8, start=0, end=len(learned.model_text(short)))
+    assert [e.text for e in _window_evidence(short, reading, assess(short))] == [
+        "Update",
+        *filler[:3],
+    ]
 
 
 def test_routine_mail_is_not_flagged() -> None:
