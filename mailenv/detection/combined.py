@@ -160,7 +160,19 @@ def _window_evidence(message: Message, reading: learned.Reading, a: Assessment) 
                 )
     if len(sentences) <= MAX_SENTENCES:
         return sentences
-    cues = [(s.field, s.start, s.end) for spans in a.cues.spans.values() for s in spans]
+    seen = {
+        f: (
+            min(e.start for e in sentences if e.field == f),
+            max(e.end for e in sentences if e.field == f),
+        )
+        for f in {e.field for e in sentences}
+    }
+    cues = [  # only those within the window: a long body can hold thousands
+        (s.field, s.start, s.end)
+        for spans in a.cues.spans.values()
+        for s in spans
+        if s.field in seen and s.start < seen[s.field][1] and seen[s.field][0] < s.end
+    ]
 
     def cued(e: Evidence) -> bool:
         return any(f == e.field and start < e.end and e.start < end for f, start, end in cues)
