@@ -7,13 +7,15 @@ fits, else in `MAX_WINDOWS` shorter ones at its start, middle and end, never mor
 `BUDGET` tokens in all, so the cost of one message is bounded; the message's reading is
 its most coercive window.
 
-One onnxruntime session serves the whole process, shared by every env and call.
+One onnxruntime session serves the whole process, shared by every env and call (a
+forked child makes its own).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -95,6 +97,25 @@ def _runtime() -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
     options.inter_op_num_threads = 1
     session = ort.InferenceSession(str(MODEL_FILE), options, providers=["CPUExecutionProvider"])
     return session, tokenizer_from(TOKENIZER_FILE)
+
+
+_INHERITED: list[Any] = []
+"""Sessions a forked process got from its parent: kept, never used or freed."""
+
+
+def _after_fork_in_child() -> None:
+    """A forked process (`mailenv run`'s workers) makes its own session on first use.
+
+    The parent's must not be used there, nor freed: its thread pool is not copied by the
+    fork, and a lock one of its threads held at that moment stays held in the child, so a
+    run (or the session's teardown) can wait forever.
+    """
+    if _runtime.cache_info().currsize:
+        _INHERITED.append(_runtime())
+    _runtime.cache_clear()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def tokenizer_from(path: Path) -> tokenizers.Tokenizer:

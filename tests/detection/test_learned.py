@@ -3,6 +3,7 @@ name their form and show their evidence, and a configuration every log can name.
 
 import hashlib
 import json
+import multiprocessing
 import re
 
 import pytest
@@ -53,6 +54,20 @@ def test_a_huge_body_is_read_in_at_most_max_windows() -> None:
     assert int(mask.sum()) <= learned.BUDGET + 2 * learned.MAX_WINDOWS
     text = "word " * 20_000
     assert spans[0][0] == 0 and text[spans[-1][1] :].strip() == ""
+
+
+def _child_has_no_session() -> None:
+    raise SystemExit(0 if learned._runtime.cache_info().currsize == 0 else 1)
+
+
+def test_a_forked_process_makes_its_own_session() -> None:
+    # Using the parent's session after a fork can hang (its threads are not copied).
+    learned._runtime()
+    child = multiprocessing.get_context("fork").Process(target=_child_has_no_session)
+    child.start()
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert learned._runtime.cache_info().currsize == 1  # the parent keeps its own
 
 
 def test_one_session_serves_every_call_and_readings_repeat() -> None:
