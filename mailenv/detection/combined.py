@@ -143,8 +143,10 @@ def _window_evidence(message: Message, reading: learned.Reading, a: Assessment) 
     """
     body_at = len(message.subject) + 2
     sentences: list[Evidence] = []
+    window: dict[str, tuple[int, int]] = {}
     for field, text, offset in (("subject", message.subject, 0), ("body", message.body, body_at)):
         lo, hi = max(reading.start - offset, 0), min(reading.end - offset, len(text))
+        window[field] = (lo, hi)
         for m in _SENTENCE.finditer(text, lo, max(lo, hi)) if hi > lo else ():
             sentence = m.group(0).strip()
             if len(sentence) > 3:
@@ -160,18 +162,11 @@ def _window_evidence(message: Message, reading: learned.Reading, a: Assessment) 
                 )
     if len(sentences) <= MAX_SENTENCES:
         return sentences
-    seen = {
-        f: (
-            min(e.start for e in sentences if e.field == f),
-            max(e.end for e in sentences if e.field == f),
-        )
-        for f in {e.field for e in sentences}
-    }
     cues = [  # only those within the window: a long body can hold thousands
         (s.field, s.start, s.end)
         for spans in a.cues.spans.values()
         for s in spans
-        if s.field in seen and s.start < seen[s.field][1] and seen[s.field][0] < s.end
+        if s.start < window[s.field][1] and window[s.field][0] < s.end
     ]
 
     def cued(e: Evidence) -> bool:
