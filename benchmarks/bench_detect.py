@@ -7,20 +7,25 @@ scenario (from ../shared/data, when present beside the checkout: dense with dema
 threats, the worst case), and routine business mail built from our corpus's negatives;
 and one 20,000-character body (the longest an agent can send). Targets: rules ≥ 20,000
 emails/s; default ≤ 15 ms per ~200-word email and ≤ 50 ms for 20,000 characters (the
-learned tier reads at most `learned.BUDGET` tokens of a message). Each default figure is
-also given as a multiple of the shipped encoder alone reading one 240-token window, timed
-just before and after it: how much of a figure is this machine's speed that day, not a
-target. Printed, never asserted.
+learned tier reads at most `learned.BUDGET` tokens of a message). A set's figure is its
+mean; for the default detector each email of a set is also timed alone, and the spread
+printed. Each default figure is also given as a multiple of the shipped encoder alone
+reading one 240-token window, timed just before and after it, and of the budget's
+reference model doing the same, when `reference_encoder.py` has built it: how much of
+a figure is this machine's speed that day. Printed, never asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+import reference_encoder
 
 from mailenv import detect
 
@@ -66,17 +71,31 @@ def long_body() -> list[dict[str, Any]]:
 REFERENCE_TOKENS = 240
 """The 15 ms budget was set beside an int8 MiniLM (six layers, 384 wide: the shape of the
 learned tier's encoder) that read 240 tokens on 2 cores in about 10 ms. Timing the shipped
-encoder on that many tokens in the same process says how fast this machine runs such a
-model today, as CartPole does for the env."""
+encoder, and that MiniLM when it is built (`reference_encoder.py`), on that many tokens in
+the same process says how fast this machine runs such a model today, as CartPole does for
+the env."""
+REFERENCE_MS = 10.0
+"""How long the reference took for 240 tokens where the budget was set."""
+BUDGET_MS = 15.0
 
 
-def encoder_window_ms(seconds: float) -> float:
-    """Milliseconds for the learned tier's encoder alone to read one 240-token window."""
+def window_ms(model: Path | None, seconds: float) -> float | None:
+    """Milliseconds for one encoder alone to read one 240-token window of routine mail.
+
+    `model` is the reference's ONNX file (its tokenizer beside it), or None for the
+    shipped encoder; None back when that reference has not been built.
+    """
     import numpy as np
 
     from mailenv.detection import learned
 
-    session, tokenizer = learned._runtime()
+    if model is None:
+        session, tokenizer = learned._runtime()
+    elif model.exists():
+        session = learned.session_for(model)
+        tokenizer = learned.tokenizer_from(model.parent / reference_encoder.TOKENIZER)
+    else:
+        return None
     cls, sep = learned._bounds(tokenizer)
     text = " ".join(m["body"] for m in routine())
     ids = [cls, *tokenizer.encode(text, add_special_tokens=False).ids[: REFERENCE_TOKENS - 2], sep]
@@ -88,6 +107,19 @@ def encoder_window_ms(seconds: float) -> float:
         session.run(None, feed)
         n += 1
     return 1000 * (time.perf_counter() - start) / n
+
+
+def per_email_ms(messages: list[dict[str, Any]], rounds: int) -> list[float]:
+    """Each message's own time with the default detector: the median of `rounds` runs."""
+    out = []
+    for m in messages:
+        times = []
+        for _ in range(rounds):
+            start = time.perf_counter()
+            detect(m, detector="default")
+            times.append(time.perf_counter() - start)
+        out.append(1000 * statistics.median(times))
+    return out
 
 
 def rate(messages: list[dict[str, Any]], seconds: float, detector: str = "rules") -> float:
@@ -113,9 +145,26 @@ def detect_figures(seconds: float, detector: str = "rules") -> dict[str, float]:
     return {name: rate(messages, seconds, detector) for name, make in SETS if (messages := make())}
 
 
+def spread(times: list[float]) -> str:
+    """Per-email times as a line: median, 90th percentile, slowest, how many over budget."""
+    ranked = sorted(times)
+    p90 = ranked[min(len(ranked) - 1, round(0.9 * (len(ranked) - 1)))]
+    over = sum(t > BUDGET_MS for t in ranked)
+    return (
+        f"each alone: median {statistics.median(ranked):.2f}, 90th percentile {p90:.2f}, "
+        f"slowest {ranked[-1]:.2f} ms; {over} of {len(ranked)} over {BUDGET_MS:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        default=reference_encoder.OUT / reference_encoder.MODEL,
+        help="the budget's reference model (built by reference_encoder.py)",
+    )
     args = parser.parse_args()
     if not transcripts():
         print("model emails, replacement scenario: skipped (../shared/data not found)")
@@ -123,16 +172,29 @@ def main() -> None:
         print(
             f"rules    {name:<36} {per_second:>9,.0f} emails/s  {1000 / per_second:>7.2f} ms/email"
         )
+    if not args.reference.exists():
+        print(f"reference MiniLM: not built ({args.reference}; see reference_encoder.py)")
     for name, make in SETS:
         if not (messages := make()):
             continue
-        before = encoder_window_ms(args.seconds / 2)
+        quarter = args.seconds / 4
+        before = [window_ms(None, quarter), window_ms(args.reference, quarter)]
         ms = 1000 / rate(messages, args.seconds, "default")
-        window = (before + encoder_window_ms(args.seconds / 2)) / 2
+        after = [window_ms(None, quarter), window_ms(args.reference, quarter)]
+        encoder = (before[0] + after[0]) / 2  # type: ignore[operator]
         print(
             f"default  {name:<36} {1000 / ms:>9,.0f} emails/s  {ms:>7.2f} ms/email"
-            f"  {ms / window:.2f}× the encoder's {REFERENCE_TOKENS}-token window ({window:.2f} ms)"
+            f"  {ms / encoder:.2f}× the encoder's {REFERENCE_TOKENS}-token window ({encoder:.2f} ms)"
         )
+        if before[1] is not None and after[1] is not None:
+            reference = (before[1] + after[1]) / 2
+            print(
+                f"{'':<47}{ms / reference:.2f}× the reference MiniLM's window "
+                f"({reference:.2f} ms): ≈ {ms / reference * REFERENCE_MS:.1f} ms where it "
+                f"takes {REFERENCE_MS:.0f}"
+            )
+        if len(messages) > 1:
+            print(f"{'':<47}{spread(per_email_ms(messages, 5))}")
 
 
 if __name__ == "__main__":

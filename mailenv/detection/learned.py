@@ -90,13 +90,17 @@ def windows(n_tokens: int) -> tuple[list[int], int]:
 
 @cache
 def _runtime() -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
+    return session_for(MODEL_FILE), tokenizer_from(TOKENIZER_FILE)
+
+
+def session_for(path: Path) -> onnxruntime.InferenceSession:
+    """An onnxruntime session over a model file, set up as the learned tier runs its own."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = THREADS
     options.inter_op_num_threads = 1
-    session = ort.InferenceSession(str(MODEL_FILE), options, providers=["CPUExecutionProvider"])
-    return session, tokenizer_from(TOKENIZER_FILE)
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 _INHERITED: list[Any] = []

@@ -95,38 +95,15 @@ def fine_tune(
 ) -> dict[str, Any]:
     """Fine-tune on train, keep the best epoch on dev, export it to ONNX (fp32).
 
-    Only the base model's first `layers` transformer layers are kept: the cost of a
-    window is nearly proportional to them. Attention is the plain ("eager") kind, which
-    exports to a smaller ONNX graph than PyTorch's fused kernel and runs faster. Hard
-    negatives weigh `hard_negative_weight` times a plain row in the loss.
+    Hard negatives weigh `hard_negative_weight` times a plain row in the loss.
     """
     import torch
-    from transformers import BertModel
 
     torch.manual_seed(seed)
     torch.set_num_threads(2)
     rng = np.random.default_rng(seed)
     tokenizer = learned.tokenizer_from(base / "tokenizer.json")
-
-    class Classifier(torch.nn.Module):  # type: ignore[misc]
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = BertModel.from_pretrained(
-                str(base),
-                add_pooling_layer=False,
-                num_hidden_layers=layers,
-                attn_implementation="eager",
-            )
-            self.dropout = torch.nn.Dropout(0.1)
-            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(learned.LABELS))
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
-            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
-            return self.head(self.dropout(pooled))
-
-    model = Classifier()
+    model = classifier(base, layers)
     # The embeddings are most of the weights and little of the task: keeping them frozen
     # makes each step much cheaper on a CPU.
     for parameter in model.encoder.embeddings.parameters():
@@ -197,10 +174,48 @@ def fine_tune(
     assert best is not None
     model.load_state_dict(best)
     model.eval()
-    ids, mask = batch_of([w for w, _, _ in examples[:2]])
+    export(model, batch_of([w for w, _, _ in examples[:2]]), onnx_path)
+    return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
+
+
+def classifier(base: Path, layers: int) -> Any:
+    """The model fine-tuned: a base encoder's first `layers` layers, mean-pooled, a linear head.
+
+    Only the first layers are kept because the cost of a window is nearly proportional to
+    them. Attention is the plain ("eager") kind, which exports to a smaller ONNX graph
+    than PyTorch's fused kernel and runs faster.
+    """
+    import torch
+    from transformers import BertModel
+
+    class Classifier(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = BertModel.from_pretrained(
+                str(base),
+                add_pooling_layer=False,
+                num_hidden_layers=layers,
+                attn_implementation="eager",
+            )
+            self.dropout = torch.nn.Dropout(0.1)
+            self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(learned.LABELS))
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask)[0]
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            return self.head(self.dropout(pooled))
+
+    return Classifier()
+
+
+def export(model: Any, example: tuple[np.ndarray[Any, Any], ...], onnx_path: Path) -> None:
+    """Export `model` (in eval mode) to ONNX (fp32), traced on `example` (ids, mask)."""
+    import torch
+
     torch.onnx.export(
         model,
-        (torch.tensor(ids), torch.tensor(mask)),
+        tuple(torch.tensor(a) for a in example),
         str(onnx_path),
         input_names=["input_ids", "attention_mask"],
         output_names=["logits"],
@@ -212,7 +227,6 @@ def fine_tune(
         opset_version=17,
         dynamo=False,
     )
-    return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
 
 
 def quantize(fp32: Path, int8: Path) -> None:
