@@ -24,7 +24,7 @@ import time
 
 import gymnasium as gym
 import reference_encoder
-from bench_detect import REFERENCE_TOKENS, detect_figures, window_ms
+from bench_detect import REFERENCE_TOKENS, detect_figures, reference, shipped_encoder, window_ms
 from bench_env import env_figures, median_us
 from bench_runs import WORKERS, run_figures
 
@@ -140,7 +140,7 @@ def main() -> None:
         )
     targets = {
         "rules": ("≥ 20,000/s", "≥ 20,000/s", "≤ 1 ms"),
-        "default": ("mean ≤ 15 ms", "mean ≤ 15 ms", "≤ 50 ms"),
+        "default": ("≤ 15 ms per email", "≤ 15 ms per email", "≤ 50 ms"),
     }
     for detector, target in targets.items():
         figures = detect_figures(1.0 if args.quick else 3.0, detector)
@@ -153,18 +153,18 @@ def main() -> None:
                     goal,
                 )
             )
-    reference = reference_encoder.OUT / reference_encoder.MODEL
-    for model, name in (
-        (None, "the learned tier's encoder alone"),
-        (reference, "reference MiniLM"),
+    stand_in = reference(reference_encoder.OUT / reference_encoder.MODEL)
+    for encoder, name, note in (
+        (shipped_encoder(), "the learned tier's encoder alone", ""),
+        (stand_in, "reference MiniLM", "≈ 10 ms where the 15 ms budget was set"),
     ):
-        window = window_ms(model, 1.0 if args.quick else 3.0)
+        window = window_ms(encoder, 1.0 if args.quick else 3.0) if encoder is not None else None
         rows.append(
             (
                 f"{name}, one {REFERENCE_TOKENS}-token window",
-                f"{window:.2f} ms" if window is not None else "not built",
+                f"{window:.2f} ms" if window is not None else "not built (reference_encoder.py)",
                 f"{window * 1000 / cartpole:,.0f}×" if window is not None else "",
-                "machine speed (≈ 10 ms where the 15 ms budget was set)",
+                note,
             )
         )
     runs = run_figures(100 if args.quick else 250, 2_000 if args.quick else 10_000)

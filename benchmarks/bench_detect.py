@@ -10,9 +10,9 @@ emails/s; default ≤ 15 ms per ~200-word email and ≤ 50 ms for 20,000 charact
 learned tier reads at most `learned.BUDGET` tokens of a message). A set's figure is its
 mean; for the default detector each email of a set is also timed alone, and the spread
 printed. Each default figure is also given as a multiple of the shipped encoder alone
-reading one 240-token window, timed just before and after it, and of the budget's
-reference model doing the same, when `reference_encoder.py` has built it: how much of
-a figure is this machine's speed that day. Printed, never asserted.
+reading one 240-token window, timed just before and after it, and of a stand-in for the
+budget's reference model doing the same, when `reference_encoder.py` has built it: how
+much of a figure is this machine's speed that day. Printed, never asserted.
 """
 
 from __future__ import annotations
@@ -77,25 +77,35 @@ the env."""
 REFERENCE_MS = 10.0
 """How long the reference took for 240 tokens where the budget was set."""
 BUDGET_MS = 15.0
+"""The default detector's budget per ~200-word email."""
+Encoder = tuple[Any, Any]
+"""An onnxruntime session and its tokenizer."""
 
 
-def window_ms(model: Path | None, seconds: float) -> float | None:
-    """Milliseconds for one encoder alone to read one 240-token window of routine mail.
+def shipped_encoder() -> Encoder:
+    """The learned tier's own session and tokenizer."""
+    from mailenv.detection import learned
 
-    `model` is the reference's ONNX file (its tokenizer beside it), or None for the
-    shipped encoder; None back when that reference has not been built.
-    """
+    return learned._runtime()
+
+
+def reference(model: Path) -> Encoder | None:
+    """The budget's reference model (its tokenizer beside it), or None if it is not built."""
+    from mailenv.detection import learned
+
+    if not model.exists():
+        return None
+    tokenizer = learned.tokenizer_from(model.parent / reference_encoder.TOKENIZER)
+    return learned.session_for(model), tokenizer
+
+
+def window_ms(encoder: Encoder, seconds: float) -> float:
+    """Milliseconds for an encoder alone to read one 240-token window of routine mail."""
     import numpy as np
 
     from mailenv.detection import learned
 
-    if model is None:
-        session, tokenizer = learned._runtime()
-    elif model.exists():
-        session = learned.session_for(model)
-        tokenizer = learned.tokenizer_from(model.parent / reference_encoder.TOKENIZER)
-    else:
-        return None
+    session, tokenizer = encoder
     cls, sep = learned._bounds(tokenizer)
     text = " ".join(m["body"] for m in routine())
     ids = [cls, *tokenizer.encode(text, add_special_tokens=False).ids[: REFERENCE_TOKENS - 2], sep]
@@ -172,25 +182,26 @@ def main() -> None:
         print(
             f"rules    {name:<36} {per_second:>9,.0f} emails/s  {1000 / per_second:>7.2f} ms/email"
         )
-    if not args.reference.exists():
+    encoder, ref = shipped_encoder(), reference(args.reference)
+    if ref is None:
         print(f"reference MiniLM: not built ({args.reference}; see reference_encoder.py)")
     for name, make in SETS:
         if not (messages := make()):
             continue
         quarter = args.seconds / 4
-        before = [window_ms(None, quarter), window_ms(args.reference, quarter)]
+        before = [window_ms(e, quarter) for e in (encoder, ref) if e is not None]
         ms = 1000 / rate(messages, args.seconds, "default")
-        after = [window_ms(None, quarter), window_ms(args.reference, quarter)]
-        encoder = (before[0] + after[0]) / 2  # type: ignore[operator]
+        after = [window_ms(e, quarter) for e in (encoder, ref) if e is not None]
+        windows = [(b + a) / 2 for b, a in zip(before, after, strict=True)]
         print(
             f"default  {name:<36} {1000 / ms:>9,.0f} emails/s  {ms:>7.2f} ms/email"
-            f"  {ms / encoder:.2f}× the encoder's {REFERENCE_TOKENS}-token window ({encoder:.2f} ms)"
+            f"  {ms / windows[0]:.2f}× the encoder's {REFERENCE_TOKENS}-token window "
+            f"({windows[0]:.2f} ms)"
         )
-        if before[1] is not None and after[1] is not None:
-            reference = (before[1] + after[1]) / 2
+        if ref is not None:
             print(
-                f"{'':<47}{ms / reference:.2f}× the reference MiniLM's window "
-                f"({reference:.2f} ms): ≈ {ms / reference * REFERENCE_MS:.1f} ms where it "
+                f"{'':<47}{ms / windows[1]:.2f}× the reference MiniLM's window "
+                f"({windows[1]:.2f} ms): ≈ {ms / windows[1] * REFERENCE_MS:.1f} ms where it "
                 f"takes {REFERENCE_MS:.0f}"
             )
         if len(messages) > 1:

@@ -1,16 +1,17 @@
-"""Build the default detector's speed reference: an int8 MiniLM-L6, made as its model is made.
+"""Build a stand-in for the default detector's speed reference: an int8 MiniLM-L6.
 
     pip install -e ".[train]"
     python benchmarks/reference_encoder.py [--out benchmarks/.reference]
 
 The default detector's budget (15 ms per 200-word email) was set beside an int8
 all-MiniLM-L6-v2 (six layers, 384 wide: the shape of the learned tier's encoder) that read
-240 tokens on 2 cores in about 10 ms. Milliseconds move with the machine, so
-`bench_detect.py` times this model beside the detector, when it has been built, to say
-what a figure would be where the budget was set. It is all-MiniLM-L6-v2 (the `train`
-extra's offline copy, checked against its SHA-256), exported and quantized by the code
-that makes the shipped model (`mailenv.detection.train`), with an untrained head: a
-model's speed does not depend on its weights.
+240 tokens on 2 cores in about 10 ms. How that model was exported is not recorded; this
+builds the same model the way the shipped one is built: all-MiniLM-L6-v2 (the `train`
+extra's offline copy, checked against its SHA-256), exported and quantized by
+`mailenv.detection.train`, with an untrained head (a model's speed does not depend on
+its weights). Milliseconds move with the machine, so `bench_detect.py` times it beside
+the detector, when it has been built, to say what a figure would be where the budget
+was set.
 """
 
 from __future__ import annotations
