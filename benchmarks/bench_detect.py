@@ -200,7 +200,7 @@ def main() -> None:
         )
         if ref is not None:
             print(
-                f"{'':<47}{ms / windows[1]:.2f}× the reference MiniLM's window "
+                f"{'':<47}{ms / windows[1]:.2f}× the reference MiniLM's (a stand-in) window "
                 f"({windows[1]:.2f} ms): ≈ {ms / windows[1] * REFERENCE_MS:.1f} ms where it "
                 f"takes {REFERENCE_MS:.0f}"
             )
