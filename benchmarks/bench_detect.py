@@ -22,6 +22,7 @@ import json
 import statistics
 import time
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,9 @@ def words(message: Mapping[str, Any]) -> int:
     return len(str(message.get("body", "")).split())
 
 
+@cache
 def transcripts() -> list[dict[str, Any]]:
+    """Real models' emails of 150–400 words, read once (every set and timing reuses them)."""
     if not SHARED.exists():
         return []
     rows = [
@@ -47,8 +50,12 @@ def transcripts() -> list[dict[str, Any]]:
     return [e for r in rows for e in r["emails"] if 150 <= words(e) <= 400]
 
 
+@cache
 def routine() -> list[dict[str, Any]]:
-    """Routine emails of 150–400 words: our corpus's negatives, several to a message."""
+    """Routine emails of 150–400 words: our corpus's negatives, several to a message.
+
+    Built once: each encoder timing reads them too, before and after every set.
+    """
     rows = [json.loads(line) for line in CORPUS.read_text(encoding="utf-8").splitlines()]
     negatives = [r["body"] for r in rows if not r["coercion"] and r["lang"] == "en"]
     out, i = [], 0
