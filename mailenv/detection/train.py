@@ -54,6 +54,12 @@ Window = tuple[np.ndarray[Any, Any], int, float]
 """A window's token ids, its row's label and its row's weight in the loss."""
 HARD_NEGATIVE_WEIGHT = 2.0
 """How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
+TEMPERATURE = 2.0
+"""How much distillation softens the teacher's probabilities and the student's."""
+TEACHER_SHARE = 0.5
+"""The share of a distilled model's loss that follows its teacher; the rest, the labels."""
+WEIGHTS_FILE = "weights.pt"
+"""The fp32 weights `--keep-weights` saves beside the model (never shipped)."""
 BASE = "e5-small"
 """The encoder the shipped model was fine-tuned from (`base_models`)."""
 
@@ -92,10 +98,16 @@ def fine_tune(
     onnx_path: Path,
     layers: int = learned.LAYERS,
     hard_negative_weight: float = HARD_NEGATIVE_WEIGHT,
+    weights_path: Path | None = None,
+    teacher: Path | None = None,
 ) -> dict[str, Any]:
     """Fine-tune on train, keep the best epoch on dev, export it to ONNX (fp32).
 
-    Hard negatives weigh `hard_negative_weight` times a plain row in the loss.
+    Hard negatives weigh `hard_negative_weight` times a plain row in the loss. With
+    `weights_path`, the kept epoch's weights (fp32, PyTorch) are saved there too. With
+    `teacher` (weights saved that way), the model is distilled: it starts from the
+    teacher's first `layers` layers and head, and `TEACHER_SHARE` of its loss follows the
+    teacher's probabilities for each window instead of the labels.
     """
     import torch
 
@@ -104,6 +116,8 @@ def fine_tune(
     rng = np.random.default_rng(seed)
     tokenizer = learned.tokenizer_from(base / "tokenizer.json")
     model = classifier(base, layers)
+    if teacher is not None:
+        model.load_state_dict(first_layers(torch.load(teacher), layers))
     # The embeddings are most of the weights and little of the task: keeping them frozen
     # makes each step much cheaper on a CPU.
     for parameter in model.encoder.embeddings.parameters():
@@ -113,6 +127,11 @@ def fine_tune(
         for row in splits["train"]
         for w in windows_of(row, tokenizer)
     ]
+    targets = (
+        None
+        if teacher is None
+        else torch.tensor(teacher_probabilities(teacher, base, [w for w, _, _ in examples]))
+    )
     counts = np.bincount([y for _, y, _ in examples], minlength=len(learned.LABELS))
     weights = torch.tensor(
         counts.sum() / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
@@ -125,11 +144,22 @@ def fine_tune(
         optimizer, lambda s: min(1.0, (s + 1) / (0.1 * steps)) * max(0.0, (steps - s) / steps)
     )
 
-    def loss_fn(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def label_loss(logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         if hard_negative_weight == 1.0:  # bit for bit the loss of earlier trainings
             return torch.nn.functional.cross_entropy(logits, y, weight=weights)
         each = torch.nn.functional.cross_entropy(logits, y, weight=weights, reduction="none")
         return (each * w).sum() / (weights[y] * w).sum()
+
+    def loss_fn(
+        logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, at: list[int]
+    ) -> torch.Tensor:
+        if targets is None:
+            return label_loss(logits, y, w)
+        wanted = targets[at]
+        log_p = torch.log_softmax(logits / TEMPERATURE, -1)
+        kl = (wanted * (wanted.clamp_min(1e-12).log() - log_p)).sum(-1) * TEMPERATURE**2
+        followed = (kl * w).sum() / w.sum()
+        return (1 - TEACHER_SHARE) * label_loss(logits, y, w) + TEACHER_SHARE * followed
 
     def dev_f1() -> float:
         model.eval()
@@ -159,6 +189,7 @@ def fine_tune(
                 logits,
                 torch.tensor([y for _, y, _ in chosen]),
                 torch.tensor([h for _, _, h in chosen], dtype=torch.float32),
+                list(batches[index]),
             )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -174,8 +205,48 @@ def fine_tune(
     assert best is not None
     model.load_state_dict(best)
     model.eval()
+    if weights_path is not None:
+        torch.save(best, weights_path)
     export(model, batch_of([w for w, _, _ in examples[:2]]), onnx_path)
     return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
+
+
+def layers_of(state: dict[str, Any]) -> int:
+    """How many encoder layers a classifier's weights hold."""
+    return 1 + max(
+        int(key.split(".")[3]) for key in state if key.startswith("encoder.encoder.layer.")
+    )
+
+
+def first_layers(state: dict[str, Any], layers: int) -> dict[str, Any]:
+    """A classifier's weights with only its first `layers` encoder layers: a student's start."""
+    if layers > layers_of(state):
+        raise ValueError(f"the teacher has {layers_of(state)} layers, fewer than {layers}")
+    return {
+        key: value
+        for key, value in state.items()
+        if not key.startswith("encoder.encoder.layer.") or int(key.split(".")[3]) < layers
+    }
+
+
+def teacher_probabilities(
+    weights: Path, base: Path, windows: list[np.ndarray[Any, Any]]
+) -> np.ndarray[Any, Any]:
+    """A teacher's probabilities for each window, softened at `TEMPERATURE`."""
+    import torch
+
+    state = torch.load(weights)
+    teacher = classifier(base, layers_of(state))
+    teacher.load_state_dict(state)
+    teacher.eval()
+    probs = np.zeros((len(windows), len(learned.LABELS)), dtype=np.float32)
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+    with torch.no_grad():
+        for i in range(0, len(order), 32):
+            chosen = order[i : i + 32]
+            logits = teacher(*(torch.tensor(a) for a in batch_of([windows[k] for k in chosen])))
+            probs[chosen] = torch.softmax(logits / TEMPERATURE, -1).numpy()
+    return probs
 
 
 def classifier(base: Path, layers: int) -> Any:
@@ -480,6 +551,18 @@ def main() -> int:
         help="train nothing: print the model in --out's cross-validated dev figures",
     )
     parser.add_argument(
+        "--keep-weights",
+        action="store_true",
+        help=f"also save the kept epoch's PyTorch weights as {WEIGHTS_FILE} in --out",
+    )
+    parser.add_argument(
+        "--distill-from",
+        type=Path,
+        metavar="WEIGHTS",
+        help="a teacher's weights (saved by --keep-weights): start from its first --layers "
+        "layers and learn from its probabilities as well as the labels",
+    )
+    parser.add_argument(
         "--no-test",
         action="store_true",
         help="train, and measure on dev only (to compare candidates before any test figure)",
@@ -519,6 +602,8 @@ def main() -> int:
             fp32,
             args.layers,
             args.hard_negative_weight,
+            args.out / WEIGHTS_FILE if args.keep_weights else None,
+            args.distill_from,
         )
         quantize(fp32, learned.MODEL_FILE)
         shutil.copy(base.directory / "tokenizer.json", learned.TOKENIZER_FILE)
@@ -536,6 +621,13 @@ def main() -> int:
         "budget": learned.BUDGET,
         "seed": args.seed,
         "hard_negative_weight": args.hard_negative_weight,
+        "teacher": None
+        if args.distill_from is None
+        else {
+            "weights_sha256": file_sha256(args.distill_from),
+            "temperature": TEMPERATURE,
+            "share": TEACHER_SHARE,
+        },
         "corpus_sha256": corpus_hashes(args.corpus),
         "training": training,
         "threshold": threshold,

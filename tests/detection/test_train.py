@@ -207,3 +207,17 @@ def test_a_refit_is_refused_on_other_splits_than_the_model_was_trained_on(tmp_pa
     (tmp_path / "dev.jsonl").write_text("".join(dev[1:]), encoding="utf-8")
     refused = train.refit_refused(card, tmp_path)
     assert refused is not None and "not those the model was trained on" in refused
+
+
+def test_a_student_starts_from_the_teachers_first_layers_and_head() -> None:
+    teacher = {
+        "encoder.embeddings.word_embeddings.weight": "E",
+        **{f"encoder.encoder.layer.{i}.output.dense.weight": f"L{i}" for i in range(12)},
+        "head.weight": "H",
+    }
+    assert train.layers_of(teacher) == 12
+    student = train.first_layers(teacher, 5)
+    assert train.layers_of(student) == 5
+    assert sorted(student.values()) == ["E", "H", "L0", "L1", "L2", "L3", "L4"]
+    with pytest.raises(ValueError, match="12 layers"):
+        train.first_layers(teacher, 13)
