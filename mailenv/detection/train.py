@@ -16,6 +16,11 @@ never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` a
 model (after a change to how the default detector decides or fits), rewriting
 `combiner.json` and the threshold and figures in its card.
 
+A model can be distilled from another: train the teacher with `--keep-weights` (its
+PyTorch weights, `weights.pt`, are saved beside it), then the student with
+`--distill-from DIR/weights.pt --layers N`: it starts from the teacher's first N layers
+and head, and half its loss follows the teacher's softened probabilities.
+
 Choosing between candidate models (layers, data, decision rule) is done on dev alone:
 train each with `--no-test --out DIR`, compare their `--cross-validate` figures (the
 combination refitted per fold, so its threshold is not chosen on the rows it is scored
