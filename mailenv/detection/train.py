@@ -60,11 +60,15 @@ Window = tuple[np.ndarray[Any, Any], int, float]
 HARD_NEGATIVE_WEIGHT = 2.0
 """How much a hard negative weighs in the fine-tuning loss, against 1 for any other row."""
 TEMPERATURE = 2.0
-"""How much distillation softens the teacher's probabilities and the student's."""
+"""How much distillation softens the teacher's probabilities and the student's, so the
+student also learns how close the teacher found the other labels (the usual value, not
+tuned here)."""
 TEACHER_SHARE = 0.5
-"""The share of a distilled model's loss that follows its teacher; the rest, the labels."""
+"""The share of a distilled model's loss that follows its teacher; the rest, the labels
+(the usual even split, not tuned here)."""
 WEIGHTS_FILE = "weights.pt"
-"""The fp32 weights `--keep-weights` saves beside the model (never shipped)."""
+"""The fp32 weights `--keep-weights` saves beside the model, with the hash of the
+vocabulary they were trained with; never shipped, so never in the package's model folder."""
 BASE = "e5-small"
 """The encoder the shipped model was fine-tuned from (`base_models`)."""
 
@@ -104,13 +108,13 @@ def fine_tune(
     layers: int = learned.LAYERS,
     hard_negative_weight: float = HARD_NEGATIVE_WEIGHT,
     weights_path: Path | None = None,
-    teacher: Path | None = None,
+    teacher: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Fine-tune on train, keep the best epoch on dev, export it to ONNX (fp32).
 
     Hard negatives weigh `hard_negative_weight` times a plain row in the loss. With
     `weights_path`, the kept epoch's weights (fp32, PyTorch) are saved there too. With
-    `teacher` (weights saved that way), the model is distilled: it starts from the
+    `teacher` (weights saved that way, `load_teacher`), the model is distilled: it starts from the
     teacher's first `layers` layers and head, and `TEACHER_SHARE` of its loss follows the
     teacher's probabilities for each window instead of the labels.
     """
@@ -122,7 +126,7 @@ def fine_tune(
     tokenizer = learned.tokenizer_from(base / "tokenizer.json")
     model = classifier(base, layers)
     if teacher is not None:
-        model.load_state_dict(first_layers(torch.load(teacher), layers))
+        model.load_state_dict(first_layers(teacher, layers))
     # The embeddings are most of the weights and little of the task: keeping them frozen
     # makes each step much cheaper on a CPU.
     for parameter in model.encoder.embeddings.parameters():
@@ -156,7 +160,7 @@ def fine_tune(
         return (each * w).sum() / (weights[y] * w).sum()
 
     def loss_fn(
-        logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, at: list[int]
+        logits: torch.Tensor, y: torch.Tensor, w: torch.Tensor, at: torch.Tensor
     ) -> torch.Tensor:
         if targets is None:
             return label_loss(logits, y, w)
@@ -194,7 +198,7 @@ def fine_tune(
                 logits,
                 torch.tensor([y for _, y, _ in chosen]),
                 torch.tensor([h for _, _, h in chosen], dtype=torch.float32),
-                list(batches[index]),
+                torch.as_tensor(batches[index]),
             )
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, 1.0)
@@ -211,16 +215,32 @@ def fine_tune(
     model.load_state_dict(best)
     model.eval()
     if weights_path is not None:
-        torch.save(best, weights_path)
+        vocabulary = file_sha256(base / "tokenizer.json")
+        torch.save({"weights": best, "tokenizer_sha256": vocabulary}, weights_path)
     export(model, batch_of([w for w, _, _ in examples[:2]]), onnx_path)
     return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
 
 
 def layers_of(state: dict[str, Any]) -> int:
     """How many encoder layers a classifier's weights hold."""
-    return 1 + max(
-        int(key.split(".")[3]) for key in state if key.startswith("encoder.encoder.layer.")
-    )
+    found = [int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer.")]
+    if not found:
+        raise ValueError("these weights hold no encoder layer: not a classifier's")
+    return 1 + max(found)
+
+
+def load_teacher(path: Path, base: Path) -> dict[str, Any]:
+    """A teacher's weights (saved by `--keep-weights`), if they read the base's vocabulary.
+
+    The e5 base's vocabulary is cut to the corpus's texts, so a teacher trained on another
+    corpus would read other ids for the same pieces.
+    """
+    import torch
+
+    saved = torch.load(path, weights_only=True, map_location="cpu")
+    if saved.get("tokenizer_sha256") != file_sha256(base / "tokenizer.json"):
+        raise ValueError(f"{path} was trained with another vocabulary than this base's")
+    return saved["weights"]  # type: ignore[no-any-return]
 
 
 def first_layers(state: dict[str, Any], layers: int) -> dict[str, Any]:
@@ -235,12 +255,15 @@ def first_layers(state: dict[str, Any], layers: int) -> dict[str, Any]:
 
 
 def teacher_probabilities(
-    weights: Path, base: Path, windows: list[np.ndarray[Any, Any]]
+    state: dict[str, Any], base: Path, windows: list[np.ndarray[Any, Any]]
 ) -> np.ndarray[Any, Any]:
-    """A teacher's probabilities for each window, softened at `TEMPERATURE`."""
+    """A teacher's probabilities for each window, softened at `TEMPERATURE`, in their order.
+
+    Building the teacher draws its unused head's initial weights from torch's generator,
+    so the student's dropout masks follow that draw: still the same at the same seed.
+    """
     import torch
 
-    state = torch.load(weights)
     teacher = classifier(base, layers_of(state))
     teacher.load_state_dict(state)
     teacher.eval()
@@ -575,6 +598,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.no_test and args.refit:
         parser.error("--no-test is for training: a card's figures are measured on both splits")
+    if (args.refit or args.cross_validate) and (args.keep_weights or args.distill_from):
+        parser.error("--keep-weights and --distill-from are for training")
+    if args.keep_weights and args.out.resolve() == learned.MODEL_DIR.resolve():
+        parser.error(f"--keep-weights: give an --out other than the package's {learned.MODEL_DIR}")
     use_model_dir(args.out)
     if args.refit and (why := refit_refused(learned.card(), args.corpus)) is not None:
         parser.error(why)
@@ -598,6 +625,14 @@ def main() -> int:
         base = base_models.prepare(args.base, Path(tmp) / "base", texts)
         if not 0 < args.layers <= base.layers:
             parser.error(f"--layers: the base has {base.layers}")
+        teacher = None
+        if args.distill_from is not None:
+            try:
+                teacher = load_teacher(args.distill_from, base.directory)
+            except ValueError as e:
+                parser.error(f"--distill-from: {e}")
+            if args.layers > layers_of(teacher):
+                parser.error(f"--layers: the teacher has {layers_of(teacher)}")
         fp32 = Path(tmp) / "model.fp32.onnx"
         training = fine_tune(
             splits,
@@ -608,7 +643,7 @@ def main() -> int:
             args.layers,
             args.hard_negative_weight,
             args.out / WEIGHTS_FILE if args.keep_weights else None,
-            args.distill_from,
+            teacher,
         )
         quantize(fp32, learned.MODEL_FILE)
         shutil.copy(base.directory / "tokenizer.json", learned.TOKENIZER_FILE)
@@ -627,9 +662,10 @@ def main() -> int:
         "seed": args.seed,
         "hard_negative_weight": args.hard_negative_weight,
         "teacher": None
-        if args.distill_from is None
+        if teacher is None
         else {
             "weights_sha256": file_sha256(args.distill_from),
+            "layers": layers_of(teacher),
             "temperature": TEMPERATURE,
             "share": TEACHER_SHARE,
         },

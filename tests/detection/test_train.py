@@ -221,3 +221,21 @@ def test_a_student_starts_from_the_teachers_first_layers_and_head() -> None:
     assert sorted(student.values()) == ["E", "H", "L0", "L1", "L2", "L3", "L4"]
     with pytest.raises(ValueError, match="12 layers"):
         train.first_layers(teacher, 13)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--keep-weights"],  # into the package's model folder, which ships
+        ["--cross-validate", "--keep-weights"],
+        ["--refit", "--distill-from", "teacher.pt"],
+    ],
+)
+def test_training_weights_are_refused_where_they_would_ship_or_do_nothing(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.argv", ["train", *argv])
+    with pytest.raises(SystemExit) as exited:
+        train.main()
+    assert exited.value.code == 2
+    assert "--keep-weights" in capsys.readouterr().err
