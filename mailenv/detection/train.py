@@ -114,9 +114,9 @@ def fine_tune(
 
     Hard negatives weigh `hard_negative_weight` times a plain row in the loss. With
     `weights_path`, the kept epoch's weights (fp32, PyTorch) are saved there too. With
-    `teacher` (weights saved that way, `load_teacher`), the model is distilled: it starts from the
-    teacher's first `layers` layers and head, and `TEACHER_SHARE` of its loss follows the
-    teacher's probabilities for each window instead of the labels.
+    `teacher` (weights saved that way, read by `load_teacher`), the model is distilled: it
+    starts from the teacher's first `layers` layers and head, and `TEACHER_SHARE` of its
+    loss follows the teacher's probabilities for each window instead of the labels.
     """
     import torch
 
@@ -239,7 +239,7 @@ def load_teacher(path: Path, base: Path) -> dict[str, Any]:
 
     saved = torch.load(path, weights_only=True, map_location="cpu")
     if saved.get("tokenizer_sha256") != file_sha256(base / "tokenizer.json"):
-        raise ValueError(f"{path} was trained with another vocabulary than this base's")
+        raise ValueError(f"{path} was not saved by --keep-weights with this base's vocabulary")
     return saved["weights"]  # type: ignore[no-any-return]
 
 
