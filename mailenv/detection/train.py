@@ -221,9 +221,14 @@ def fine_tune(
     return {"windows": len(examples), "class_counts": counts.tolist(), "epochs": history}
 
 
+def _layer(key: str) -> int | None:
+    """The encoder layer a classifier's weight belongs to, or None (embeddings, head)."""
+    return int(key.split(".")[3]) if key.startswith("encoder.encoder.layer.") else None
+
+
 def layers_of(state: dict[str, Any]) -> int:
     """How many encoder layers a classifier's weights hold."""
-    found = [int(k.split(".")[3]) for k in state if k.startswith("encoder.encoder.layer.")]
+    found = [n for key in state if (n := _layer(key)) is not None]
     if not found:
         raise ValueError("these weights hold no encoder layer: not a classifier's")
     return 1 + max(found)
@@ -247,11 +252,7 @@ def first_layers(state: dict[str, Any], layers: int) -> dict[str, Any]:
     """A classifier's weights with only its first `layers` encoder layers: a student's start."""
     if layers > layers_of(state):
         raise ValueError(f"the teacher has {layers_of(state)} layers, fewer than {layers}")
-    return {
-        key: value
-        for key, value in state.items()
-        if not key.startswith("encoder.encoder.layer.") or int(key.split(".")[3]) < layers
-    }
+    return {k: v for k, v in state.items() if (n := _layer(k)) is None or n < layers}
 
 
 def teacher_probabilities(
@@ -629,10 +630,9 @@ def main() -> int:
         if args.distill_from is not None:
             try:
                 teacher = load_teacher(args.distill_from, base.directory)
+                first_layers(teacher, args.layers)  # refused before training, not during it
             except ValueError as e:
                 parser.error(f"--distill-from: {e}")
-            if args.layers > layers_of(teacher):
-                parser.error(f"--layers: the teacher has {layers_of(teacher)}")
         fp32 = Path(tmp) / "model.fp32.onnx"
         training = fine_tune(
             splits,
