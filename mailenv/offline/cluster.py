@@ -144,6 +144,10 @@ def _then(source: Future[Any], step: Callable[[Any], Any]) -> Future[Any]:
 class RayBackend:
     """Plays a run's episodes on a Ray cluster (see the module's docstring)."""
 
+    batch = 1
+    """One episode per task or actor call: Ray spreads tasks over the nodes itself, and an
+    episode lost with its node is the only one played again."""
+
     def __init__(
         self,
         agent_options: dict[str, Any],
@@ -167,22 +171,23 @@ class RayBackend:
             self.idle = list(self.actors)
             self.in_flight = concurrency
 
-    def submit(self, job: EpisodeJob) -> Future[Summary]:
-        """Start one episode on the cluster; its log is written here when it comes back."""
+    def submit(self, jobs: list[EpisodeJob]) -> Future[list[Summary]]:
+        """Start one episode (a batch is one) on the cluster; its log is written here on return."""
+        (job,) = jobs
         payload = job.model_dump(mode="json")
         if not self.actors:
             ref = self.task.remote(payload, self.agent_options)
             self.refs.add(ref)
-            return _then(ref.future(), lambda result: self._landed(ref, job, result))
+            return _then(ref.future(), lambda result: [self._landed(ref, job, result)])
         with self.lock:
             actor = self.idle.pop()
         ref = actor.play.remote(payload)
         self.refs.add(ref)
 
-        def returned(done: Future[tuple[dict[str, Any], str]]) -> Summary:
+        def returned(done: Future[tuple[dict[str, Any], str]]) -> list[Summary]:
             with self.lock:
                 self.idle.append(actor)  # before the result: the next job finds it idle
-            return self._landed(ref, job, done.result())
+            return [self._landed(ref, job, done.result())]
 
         return _settled(ref.future(), returned)
 
