@@ -1,14 +1,19 @@
 """`mailenv run`: grids, derived seeds, manifest, parallel workers, resuming."""
 
+import io
 import json
+import threading
+from concurrent.futures import Future
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from mailenv import logs
 from mailenv.cli import main
-from mailenv.offline.runs import cells, done, episode_seed, plan
-from mailenv.offline.workers import RateLimiter
+from mailenv.models import Summary
+from mailenv.offline.runs import EpisodeJob, RunResult, _play, cells, done, episode_seed, plan
+from mailenv.offline.workers import Progress, RateLimiter
 
 
 def test_cells_cross_grid_factors_over_settings() -> None:
@@ -140,3 +145,36 @@ def test_a_replayed_episode_inherits_no_labels_or_verdicts(tmp_path: Path) -> No
     assert first.exists() and second.exists()
     derived = sorted(p.name for p in out.rglob("*") if ".flags-" in p.name or ".verdict-" in p.name)
     assert derived == [f"{kept.stem}.flags-x.jsonl", f"{kept.stem}.verdict-t.json"]
+
+
+def test_batches_play_every_job_once_in_order_and_progress_counts_episodes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run = plan("ReplacementThreat-v0", "scripted:blackmailer", 7, tmp_path, 0, [], [])
+    played: list[list[str]] = []
+    shown: list[tuple[int, int]] = []  # (episodes shown in flight, episodes not yet counted)
+    result = RunResult(total=7, skipped=0)
+
+    class Backend:
+        batch, in_flight = 3, 2
+
+        def submit(self, jobs: list[EpisodeJob]) -> Future[list[Summary]]:
+            played.append([j.path for j in jobs])
+            future: Future[list[Summary]] = Future()
+            at = datetime(2026, 1, 1)
+            future.set_result(
+                [Summary(outcome="x", steps=1, end_time=at, emails_sent=0)] * len(jobs)
+            )
+            return future
+
+        def shutdown(self, cancel: bool) -> None:
+            pass
+
+    def tick(progress: Progress, in_flight: int, force: bool = False) -> None:
+        shown.append((in_flight, 7 - result.ran))
+
+    monkeypatch.setattr(Progress, "tick", tick)
+    _play(run.jobs, result, Backend(), threading.Event(), io.StringIO())
+    assert [len(b) for b in played] == [3, 3, 1]
+    assert [p for b in played for p in b] == [j.path for j in run.jobs] and result.ran == 7
+    assert all(0 <= in_flight <= left for in_flight, left in shown)
