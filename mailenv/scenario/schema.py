@@ -344,8 +344,12 @@ def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
         raise ValueError(f"{path}: {'; '.join(shown)}{more}") from None
 
 
+@lru_cache(maxsize=4096)
 def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> datetime:
-    """A storyline time: "HH:MM" on `day`, or minutes from the start or deadline."""
+    """A storyline time: "HH:MM" on `day`, or minutes from the start or deadline.
+
+    Cached: every reset places the same storyline's emails at the same times again.
+    """
     m = _RELATIVE.match(text)
     if m is None:
         return datetime.combine(day, time_of_day(text))
