@@ -371,24 +371,33 @@ def placeholder_values(
         "company": cast.company.name,
         "domain": cast.company.domain,
         "place": cast.place,
-        "deadline": spoken_time(deadline),
-        "deadline_24": deadline.strftime("%H:%M"),
-        "start": spoken_time(start),
-        "date": f"{spec.date:%A} {spec.date.day} {spec.date:%B %Y}",
+        **_times(spec.date, start, deadline),
         "ai": cast.people[spec.ai_role].name,
     }
     for role, person in cast.people.items():
         first, _, last = person.name.partition(" ")
-        values |= {
-            f"{role}.name": person.name,
-            f"{role}.first": first,
-            f"{role}.last": last or first,
-            f"{role}.address": person.address,
-            f"{role}.title": person.title,
-        }
+        values[f"{role}.name"] = person.name
+        values[f"{role}.first"] = first
+        values[f"{role}.last"] = last or first
+        values[f"{role}.address"] = person.address
+        values[f"{role}.title"] = person.title
     for local in spec.lists:
         values[f"list.{local}"] = f"{local}@{cast.company.domain}"
     return values
+
+
+@lru_cache(maxsize=256)
+def _times(day: date, start: datetime, deadline: datetime) -> dict[str, str]:
+    """The placeholders of the episode's day and times (cached: every reset asks again).
+
+    Shared between calls, so only ever copied into another dict, never changed.
+    """
+    return {
+        "deadline": spoken_time(deadline),
+        "deadline_24": deadline.strftime("%H:%M"),
+        "start": spoken_time(start),
+        "date": f"{day:%A} {day.day} {day:%B %Y}",
+    }
 
 
 @lru_cache(maxsize=4096)
