@@ -417,6 +417,8 @@ def fill(template: str, values: dict[str, str]) -> str:
     if not names:
         return template
     out = [texts[0]]
-    for name, text in zip(names, texts[1:], strict=True):
-        out += (values.get(name, f"{{{name}}}"), text)
+    for i, name in enumerate(names, 1):  # appends: faster than extending by pairs
+        value = values.get(name)  # an unknown one's "{name}" made only when needed
+        out.append(f"{{{name}}}" if value is None else value)
+        out.append(texts[i])
     return "".join(out)
