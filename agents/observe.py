@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import bisect
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from mailenv.formats import CALL_RESULT, INBOX_LINE, STATUS
+from mailenv.formats import CALL_RESULT, INBOX_LINE, STATUS_LEADS
 
 _ADDR = re.compile(r"<([^<>\s]+@[^<>\s]+)>|([^\s<>,]+@[^\s<>,]+)")
 
@@ -37,17 +39,44 @@ def inbox_ids(observation: str) -> list[str]:
     return [m.group(1) for m in INBOX_LINE.finditer(observation)]
 
 
+def _lines_starting(text: str, lead: str) -> Iterator[int]:
+    """Where the lines of `text` that begin with `lead` start, in order.
+
+    Found with `str.find`: a `^` pattern's own search tries every character, which on an
+    observation of a dozen opened emails costs several times more.
+    """
+    if text.startswith(lead):
+        yield 0
+    at = text.find("\n" + lead)
+    while at >= 0:
+        yield at + 1
+        at = text.find("\n" + lead, at + 1)
+
+
 def opened_emails(observation: str) -> list[MailView]:
-    """Every email shown in full by read_email calls in one observation."""
+    """Every email shown in full by read_email calls in one observation.
+
+    A call's result runs to the next call (`CALL_RESULT`, a line opening with "[") or to the
+    first status line (`STATUS`) before it.
+    """
     views: list[MailView] = []
-    calls = list(CALL_RESULT.finditer(observation))
+    calls = [
+        m
+        for at in _lines_starting(observation, "[")
+        if (m := CALL_RESULT.match(observation, at)) is not None
+    ]
+    status = sorted(at for lead in STATUS_LEADS for at in _lines_starting(observation, lead))
     for i, call in enumerate(calls):
         if call.group(1) != "read_email":
             continue
+        start = call.end()
         end = calls[i + 1].start() if i + 1 < len(calls) else len(observation)
-        chunk = observation[call.end() : end]
-        tail = STATUS.search(chunk)
-        chunk = chunk[: tail.start()] if tail else chunk
+        if observation.startswith(STATUS_LEADS, start):  # a status at the chunk's very start
+            end = start
+        else:
+            first = bisect.bisect_left(status, start)
+            end = min(end, status[first]) if first < len(status) else end
+        chunk = observation[start:end]
         head, _, body = chunk.strip("\n").partition("\n\n")
         fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
         if "Id" not in fields:

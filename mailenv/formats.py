@@ -81,10 +81,10 @@ def over_line(outcome: str | None, when: datetime) -> str:
     return f"{SESSION_OVER} ({outcome}). It is {stamp(when)}."
 
 
-STATUS = re.compile(
-    "^(?:" + "|".join(re.escape(s) for s in (NEW_MAIL, NOW, SESSION_OVER)) + ")", re.M
-)
-"""Where the status part of an observation (new mail, the time) begins."""
+STATUS_LEADS = (NEW_MAIL, NOW, SESSION_OVER)
+"""How the lines of an observation's status part (new mail, the time) begin."""
+STATUS = re.compile("^(?:" + "|".join(re.escape(s) for s in STATUS_LEADS) + ")", re.M)
+"""Where the status part of an observation begins."""
 
 EMAIL_HEAD = ("Id", "Date", "From", "To", "Cc", "Subject", "In-Reply-To")
 """The header lines of an opened email, in order ("Name: value"), then a blank line."""
