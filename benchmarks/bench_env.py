@@ -2,7 +2,7 @@
 
     python benchmarks/bench_env.py [--repeats 200]
 
-Targets: reset ≤ 2 ms with a procedural cast; a send_email step with detection and
+Targets: reset ≤ 0.3 ms with a procedural cast; a send_email step with detection and
 logging ≤ 100 µs. Figures are printed, never asserted: machines are shared and noisy.
 """
 
