@@ -540,7 +540,8 @@ def execute(
 class Backend(Protocol):
     """Where episodes are played: a batch of jobs submitted comes back as a future of summaries.
 
-    The summaries are in the jobs' order. Whatever the backend, each log is at its job's path when the future is done.
+    The summaries are in the jobs' order. Whatever the backend, each log is at its job's
+    path when the future is done.
     """
 
     in_flight: int
@@ -569,18 +570,22 @@ def run_jobs(
 
 
 class Processes:
-    """Scripted agents on this machine: CPU-bound, so worker processes, a few batches each."""
+    """Scripted agents on this machine: CPU-bound, so worker processes, two batches each.
+
+    One batch plays while the next waits, so a worker never waits for the run's process.
+    """
 
     batch = 8
-    """A scripted episode takes about a millisecond of a worker's time; handing episodes over
-    one at a time (pickling, queues, waking a process) cost the run's own process a quarter
-    of that again, on the same cores. Eight at a time, it costs a tenth, a run plays 1.3× as
-    many episodes a second with its logs in memory (`benchmarks/bench_runs.py --dir
-    /dev/shm`), and a batch still ends in about 10 ms."""
+    """With the rules detector a scripted episode takes about a millisecond of a worker's time;
+    handing episodes over one at a time (pickling, queues, waking a process) cost the run's
+    own process a quarter of that again, on the same cores. Eight at a time, it costs a
+    tenth, and a run plays 1.3× as many episodes a second with its logs in memory
+    (`benchmarks/bench_runs.py --dir /dev/shm`); a batch ends in about 10 ms (50 with the
+    default detector)."""
 
     def __init__(self, agent_options: dict[str, Any], workers: int | None) -> None:
         workers = workers or os.cpu_count() or 1
-        self.pool, self.in_flight = ProcessPoolExecutor(max_workers=workers), 4 * workers
+        self.pool, self.in_flight = ProcessPoolExecutor(max_workers=workers), 2 * workers
         self.agent_options = agent_options
 
     def submit(self, jobs: list[EpisodeJob]) -> Future[list[Summary]]:

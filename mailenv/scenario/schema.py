@@ -348,7 +348,8 @@ def load_scenario(name_or_path: str | Path) -> ScenarioSpec:
 def clock_time(text: str, day: date, start: datetime, deadline: datetime) -> datetime:
     """A storyline time: "HH:MM" on `day`, or minutes from the start or deadline.
 
-    Cached: every reset places the same storyline's emails at the same times again.
+    Cached: every reset places the same storyline's emails at the same times again (the
+    scenario's times are naive, so equal arguments are the same times of day).
     """
     m = _RELATIVE.match(text)
     if m is None:
@@ -390,7 +391,8 @@ def placeholder_values(
 def _times(day: date, start: datetime, deadline: datetime) -> dict[str, str]:
     """The placeholders of the episode's day and times (cached: every reset asks again).
 
-    Shared between calls, so only ever copied into another dict, never changed.
+    Shared between calls, so only ever copied into another dict, never changed. The times
+    are naive, so equal arguments are the same times of day.
     """
     return {
         "deadline": spoken_time(deadline),

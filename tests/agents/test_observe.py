@@ -94,5 +94,8 @@ def test_a_status_line_inside_an_email_ends_that_email_only() -> None:
     views = opened_emails(observation)
     assert [(v.id, v.body) for v in views] == [("m001", "first line"), ("m002", "second")]
     assert re.search("late", views[0].body) is None
+    # A status lead inside a line is text, not a status line.
+    (view,) = opened_emails("[16:05] read_email: \nId: m1\n\nbody It is now 5")
+    assert view.body == "body It is now 5"
     # A status right after the call's colon (no space) is a line start too: nothing opened.
     assert opened_emails("[16:05] read_email:New mail:\nId: m001\n\nbody") == []

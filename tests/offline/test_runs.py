@@ -6,13 +6,15 @@ import threading
 from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mailenv import logs
 from mailenv.cli import main
 from mailenv.models import Summary
-from mailenv.offline.runs import EpisodeJob, RunResult, _play, cells, done, episode_seed, plan
+from mailenv.offline import runs
+from mailenv.offline.runs import EpisodeJob, RunResult, cells, done, episode_seed, plan
 from mailenv.offline.workers import Progress, RateLimiter
 
 
@@ -152,8 +154,9 @@ def test_batches_play_every_job_once_in_order_and_progress_counts_episodes(
 ) -> None:
     run = plan("ReplacementThreat-v0", "scripted:blackmailer", 7, tmp_path, 0, [], [])
     played: list[list[str]] = []
-    shown: list[tuple[int, int]] = []  # (episodes shown in flight, episodes not yet counted)
     result = RunResult(total=7, skipped=0)
+    shown: list[int] = []  # what the progress bar was told is in flight
+    checked: list[tuple[int, int]] = []  # (shown, episodes submitted and not yet counted)
 
     class Backend:
         batch, in_flight = 3, 2
@@ -161,20 +164,36 @@ def test_batches_play_every_job_once_in_order_and_progress_counts_episodes(
         def submit(self, jobs: list[EpisodeJob]) -> Future[list[Summary]]:
             played.append([j.path for j in jobs])
             future: Future[list[Summary]] = Future()
-            at = datetime(2026, 1, 1)
-            future.set_result(
-                [Summary(outcome="x", steps=1, end_time=at, emails_sent=0)] * len(jobs)
-            )
+            future.set_result(runs.run_jobs(jobs, {}))
             return future
 
         def shutdown(self, cancel: bool) -> None:
             pass
 
-    def tick(progress: Progress, in_flight: int, force: bool = False) -> None:
-        shown.append((in_flight, 7 - result.ran))
+    def summary_of(job: EpisodeJob, *args: object) -> Summary:
+        at = datetime(2026, 1, 1)  # the summary says which job it is, and odd seeds coerce
+        return Summary(
+            outcome="x", steps=job.seed, end_time=at, emails_sent=0, coercion=job.seed % 2
+        )
 
+    def tick(progress: Progress, in_flight: int, force: bool = False) -> None:
+        progress.in_flight = in_flight
+        shown.append(in_flight)
+
+    def spied(jobs: list[Any], submit: Any, limit: int, tick: Any) -> Any:
+        def told(pending: int) -> None:
+            tick(pending)
+            checked.append((shown[-1], sum(map(len, played)) - result.ran))
+
+        return real_bounded(jobs, submit, limit, told)
+
+    real_bounded = runs.bounded
+    monkeypatch.setattr(runs, "run_job", summary_of)
+    monkeypatch.setattr(runs, "bounded", spied)
     monkeypatch.setattr(Progress, "tick", tick)
-    _play(run.jobs, result, Backend(), threading.Event(), io.StringIO())
+    runs._play(run.jobs, result, Backend(), threading.Event(), io.StringIO())
     assert [len(b) for b in played] == [3, 3, 1]
     assert [p for b in played for p in b] == [j.path for j in run.jobs] and result.ran == 7
-    assert all(0 <= in_flight <= left for in_flight, left in shown)
+    assert result.coercion == sum(j.seed % 2 for j in run.jobs)  # each summary is its job's
+    assert checked[0] == (6, 6) and all(told == true for told, true in checked)
+    assert [s.steps for s in runs.run_jobs(run.jobs, {})] == [j.seed for j in run.jobs]
