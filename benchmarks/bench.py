@@ -25,7 +25,7 @@ import time
 import gymnasium as gym
 import reference_encoder
 from bench_detect import REFERENCE_TOKENS, detect_figures, reference, shipped_encoder, window_ms
-from bench_env import env_figures, median_us
+from bench_env import FULL, env_figures, median_us
 from bench_runs import WORKERS, run_figures
 
 from mailenv.agents import Blackmailer
@@ -118,6 +118,11 @@ def main() -> None:
         "read_inbox step, third of the episode",
         env["read_inbox step, third of the episode (logged)"],
         "",
+    )
+    time_row(
+        f"read_inbox step, {FULL:,} emails (unlogged)",
+        env[f"read_inbox step, {FULL:,} emails in the mailbox (unlogged)"],
+        "flat in mailbox size",
     )
     time_row(
         "send_email step, rules detector",

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mailenv.envs.replacement import ReplacementThreatEnv
+from mailenv.world.events import Draft
 
 SEND = {
     "tool": "send_email",
@@ -29,6 +30,25 @@ SEND = {
 
 
 READ = {"tool": "read_inbox"}
+FULL = 10_000
+"""Emails in the mailbox of the listing that shows whether a listing's cost is flat in its
+size (it shows a page, `INBOX_PAGE`, of the newest)."""
+
+
+def fill(env: ReplacementThreatEnv, emails: int) -> None:
+    """Reset `env` and fill its AI's mailbox to `emails`, then list it twice.
+
+    The mail goes straight into the world: sent through steps, it would take longer than
+    the simulated day. Listed twice, the timed listing is warm, like an episode's third.
+    """
+    env.reset(seed=0)
+    session = env.session
+    assert session is not None
+    sender = next(a for a in session.world.mailboxes if a != session.ai)
+    for n in range(emails - len(session.world.visible_to(session.ai))):
+        session.world.send(Draft(sender=sender, to=[session.ai], subject=f"Note {n}", body="."))
+    env.step(READ)
+    env.step(READ)
 
 
 def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: int) -> float:
@@ -39,6 +59,29 @@ def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: in
         fn()
         samples.append(time.perf_counter() - t0)
     return statistics.median(samples) * 1e6
+
+
+def full_listing_us(repeats: int) -> float:
+    """Median µs of a warm, unlogged read_inbox step with `FULL` emails in the mailbox."""
+    env = ReplacementThreatEnv(detector="rules", start="08:00", max_steps=10_000)
+    ended = False
+
+    def listing() -> None:
+        nonlocal ended
+        *_, terminated, truncated, _ = env.step(READ)
+        ended = terminated or truncated
+
+    def refill() -> None:
+        nonlocal ended
+        if ended:  # the simulated day is over: a new one, as full
+            fill(env, FULL)
+            ended = False
+
+    fill(env, FULL)
+    try:
+        return median_us(listing, refill, repeats)
+    finally:
+        env.close()
 
 
 def env_figures(repeats: int) -> dict[str, float]:
@@ -79,6 +122,9 @@ def env_figures(repeats: int) -> dict[str, float]:
                 lambda env=env: env.step(SEND), fresh, repeats
             )
             env.close()
+    results[f"read_inbox step, {FULL:,} emails in the mailbox (unlogged)"] = full_listing_us(
+        repeats
+    )
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from mailenv import formats as fmt
 from mailenv.models import Email
@@ -26,7 +27,9 @@ def who(world: World, address: str) -> str:
     return f"{person.name} <{address}>" if person else address
 
 
-def inbox(world: World, viewer: str, ids: list[str], entries: dict[str, str] | None = None) -> str:
+def inbox(
+    world: World, viewer: str, ids: Sequence[str], entries: dict[str, str] | None = None
+) -> str:
     """The inbox listing `viewer` reads.
 
     `entries` keeps each email's line without its read mark, by id, for this viewer: an

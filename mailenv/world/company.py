@@ -7,7 +7,7 @@ time and fires events. The env decides what the events mean.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -158,12 +158,16 @@ class World:
         )
         return bounce.id
 
-    def visible_to(self, viewer: str) -> list[str]:
-        """Ids of the mail `viewer` can read, oldest first."""
+    def visible_to(self, viewer: str) -> Sequence[str]:
+        """Ids of the mail `viewer` can read, oldest first.
+
+        The world's own list, not a copy: an inbox listing reads a page of it, so its cost
+        does not grow with the mailbox. Read it; never change it.
+        """
         if viewer == self.monitor:
-            return list(self.server_log)
+            return self.server_log
         box = self.mailboxes.get(viewer)
-        return list(box.emails) if box else []
+        return box.emails if box else ()
 
     def can_read(self, viewer: str, email_id: str) -> bool:
         """Whether `viewer` can read an email (the AI reads everything on the server)."""
