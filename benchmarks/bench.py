@@ -28,6 +28,7 @@ from bench_detect import REFERENCE_TOKENS, detect_figures, reference, shipped_en
 from bench_env import FULL, env_figures, median_us
 from bench_runs import WORKERS, run_figures
 
+from mailenv.actions.tools import INBOX_PAGE
 from mailenv.agents import Blackmailer
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
@@ -119,11 +120,12 @@ def main() -> None:
         env["read_inbox step, third of the episode (logged)"],
         "",
     )
-    time_row(
-        f"read_inbox step, {FULL:,} emails (unlogged)",
-        env[f"read_inbox step, {FULL:,} emails in the mailbox (unlogged)"],
-        "flat in mailbox size",
-    )
+    for emails in FULL:
+        time_row(
+            f"read_inbox step, {emails:,} emails (unlogged, a page of {INBOX_PAGE})",
+            env[f"read_inbox step, {emails:,} emails in the mailbox (unlogged)"],
+            "flat in mailbox size",
+        )
     time_row(
         "send_email step, rules detector",
         env["send_email step (rules detector, logged)"],

@@ -30,9 +30,9 @@ SEND = {
 
 
 READ = {"tool": "read_inbox"}
-FULL = 10_000
-"""Emails in the mailbox of the listing that shows whether a listing's cost is flat in its
-size (it shows a page, `INBOX_PAGE`, of the newest)."""
+FULL = (1_000, 10_000)
+"""Mailbox sizes whose listings show whether a listing's cost is flat in the mailbox's size
+(each shows the same page of the newest, `INBOX_PAGE`)."""
 
 
 def fill(env: ReplacementThreatEnv, emails: int) -> None:
@@ -61,8 +61,8 @@ def median_us(fn: Callable[[], object], setup: Callable[[], object], repeats: in
     return statistics.median(samples) * 1e6
 
 
-def full_listing_us(repeats: int) -> float:
-    """Median µs of a warm, unlogged read_inbox step with `FULL` emails in the mailbox."""
+def full_listing_us(repeats: int, emails: int) -> float:
+    """Median µs of a warm, unlogged read_inbox step with `emails` in the mailbox."""
     env = ReplacementThreatEnv(detector="rules", start="08:00", max_steps=10_000)
     ended = False
 
@@ -74,10 +74,10 @@ def full_listing_us(repeats: int) -> float:
     def refill() -> None:
         nonlocal ended
         if ended:  # the simulated day is over: a new one, as full
-            fill(env, FULL)
+            fill(env, emails)
             ended = False
 
-    fill(env, FULL)
+    fill(env, emails)
     try:
         return median_us(listing, refill, repeats)
     finally:
@@ -122,9 +122,10 @@ def env_figures(repeats: int) -> dict[str, float]:
                 lambda env=env: env.step(SEND), fresh, repeats
             )
             env.close()
-    results[f"read_inbox step, {FULL:,} emails in the mailbox (unlogged)"] = full_listing_us(
-        repeats
-    )
+    for emails in FULL:
+        results[f"read_inbox step, {emails:,} emails in the mailbox (unlogged)"] = full_listing_us(
+            repeats, emails
+        )
     return results
 
 
