@@ -167,7 +167,7 @@ class World:
         if viewer == self.monitor:
             return self.server_log
         box = self.mailboxes.get(viewer)
-        return box.emails if box else ()
+        return box.emails if box else []
 
     def can_read(self, viewer: str, email_id: str) -> bool:
         """Whether `viewer` can read an email (the AI reads everything on the server)."""
