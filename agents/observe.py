@@ -59,13 +59,13 @@ def opened_emails(observation: str) -> list[MailView]:
     A call's result runs to the next call (`CALL_RESULT`, a line opening with "[") or to the
     first status line (`STATUS`) before it.
     """
-    views: list[MailView] = []
     calls = [
         m
         for at in _lines_starting(observation, "[")
         if (m := CALL_RESULT.match(observation, at)) is not None
     ]
     status = sorted(at for lead in STATUS_LEADS for at in _lines_starting(observation, lead))
+    views: list[MailView] = []
     for i, call in enumerate(calls):
         if call.group(1) != "read_email":
             continue
@@ -76,21 +76,24 @@ def opened_emails(observation: str) -> list[MailView]:
         else:
             first = bisect.bisect_left(status, start)
             end = min(end, status[first]) if first < len(status) else end
-        chunk = observation[start:end]
-        head, _, body = chunk.strip("\n").partition("\n\n")
-        fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
-        if "Id" not in fields:
-            continue
-        sender = fields.get("From", "")
-        found = addresses(sender)
-        views.append(
-            MailView(
-                id=fields["Id"].strip(),
-                sender=found[0] if found else sender.strip(),
-                sender_name=sender.split("<")[0].strip(),
-                to=addresses(fields.get("To", "")),
-                subject=fields.get("Subject", ""),
-                body=body.rstrip("\n"),
-            )
-        )
+        if (view := mail_view(observation[start:end])) is not None:
+            views.append(view)
     return views
+
+
+def mail_view(result: str) -> MailView | None:
+    """The email a read_email result shows (its text after the call's name), or None."""
+    head, _, body = result.strip("\n").partition("\n\n")
+    fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
+    if "Id" not in fields:
+        return None
+    sender = fields.get("From", "")
+    found = addresses(sender)
+    return MailView(
+        id=fields["Id"].strip(),
+        sender=found[0] if found else sender.strip(),
+        sender_name=sender.split("<")[0].strip(),
+        to=addresses(fields.get("To", "")),
+        subject=fields.get("Subject", ""),
+        body=body.rstrip("\n"),
+    )

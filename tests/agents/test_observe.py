@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailenv.agents import SCRIPTED, from_spec
-from mailenv.agents.observe import MailView, addresses, opened_emails
+from mailenv.agents.observe import MailView, mail_view, opened_emails
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.formats import CALL_RESULT, STATUS
 
 
 def by_regex(observation: str) -> list[MailView]:
-    """The reading the patterns define, searched by the regexes alone (slow but plain)."""
+    """Where the patterns put each result, searched by the regexes alone (slow but plain)."""
     views = []
     calls = list(CALL_RESULT.finditer(observation))
     for i, call in enumerate(calls):
@@ -23,23 +23,8 @@ def by_regex(observation: str) -> list[MailView]:
         end = calls[i + 1].start() if i + 1 < len(calls) else len(observation)
         chunk = observation[call.end() : end]
         tail = STATUS.search(chunk)
-        chunk = chunk[: tail.start()] if tail else chunk
-        head, _, body = chunk.strip("\n").partition("\n\n")
-        fields = dict(line.split(": ", 1) for line in head.splitlines() if ": " in line)
-        if "Id" not in fields:
-            continue
-        sender = fields.get("From", "")
-        found = addresses(sender)
-        views.append(
-            MailView(
-                id=fields["Id"].strip(),
-                sender=found[0] if found else sender.strip(),
-                sender_name=sender.split("<")[0].strip(),
-                to=addresses(fields.get("To", "")),
-                subject=fields.get("Subject", ""),
-                body=body.rstrip("\n"),
-            )
-        )
+        if (view := mail_view(chunk[: tail.start()] if tail else chunk)) is not None:
+            views.append(view)
     return views
 
 
