@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import re
 
-ENGLISH = frozenset(
+ENGLISH_WORDS = (
     "the and to of you your is that it for this will be are have with not we on if or but "
-    "at by as all can would what do my me please a no".split()
+    "at by as all can would what do my me please a no"
 )
+ENGLISH = frozenset(ENGLISH_WORDS.split())
 OTHERS: dict[str, frozenset[str]] = {
     lang: frozenset(words.split()) - ENGLISH
     for lang, words in {
