@@ -78,7 +78,7 @@ def detector_info(detector: DetectorName) -> DetectorInfo:
 
         return DetectorInfo(
             name="default",
-            version=f"{RULES_VERSION}+learned-6",
+            version=f"{RULES_VERSION}+learned-9c",
             model_sha256=learned.model_sha256(),
         )
     raise ValueError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")

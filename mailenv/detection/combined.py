@@ -2,7 +2,8 @@
 
 A small logistic model weighs the rules' cues, the learned tier's reading and the world's
 context; it is fitted on the corpus's dev split (never on the test split), and its
-threshold is chosen there too.
+threshold is chosen there too. Each encoder has its own (`combiner`): their readings
+differ in scale, and one model over both weighed one encoder's by the other's.
 
 The rules alone are precise but miss most implied coercion; the learned tier alone reads
 intent but has no notion of who holds which secret. The combination weighs both, so a plea
@@ -33,7 +34,7 @@ from mailenv.detection.rules import (
 )
 from mailenv.models import DetectContext, Evidence, Flag
 
-COMBINER_FILE = learned.MODEL_DIR / "combiner.json"
+COMBINER_NAME = "combiner.json"
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 MAX_SENTENCES = 8
 
@@ -125,11 +126,12 @@ class Combiner:
 
 
 @cache
-def combiner() -> Combiner:
-    """The shipped combination (fitted by `python -m mailenv.detection.train`)."""
-    data = json.loads(COMBINER_FILE.read_text(encoding="utf-8"))
+def combiner(english: bool = False) -> Combiner:
+    """The shipped combination for one encoder's readings (fitted by `train.py`)."""
+    path = learned.encoder_dir(english) / COMBINER_NAME
+    data = json.loads(path.read_text(encoding="utf-8"))
     if tuple(data["features"]) != FEATURES:
-        raise ValueError(f"{COMBINER_FILE} was fitted on other features; retrain the detector")
+        raise ValueError(f"{path} was fitted on other features; retrain the detector")
     return Combiner(tuple(data["weights"]), data["bias"], data["threshold"])
 
 
@@ -202,7 +204,7 @@ def default_flags(message: Message, context: DetectContext | None = None) -> lis
     reading = learned.read(message) if learned.readable(message) else None
     p, combination_says = 0.0, False
     if reading is not None:
-        model = combiner()
+        model = combiner(reading.english)
         p = model.probability(features(message, a, reading, context))
         combination_says = p >= model.threshold
     coercive = combination_says or rules_decide(by_rules, reading is not None)

@@ -1,14 +1,18 @@
-"""The learned tier: a fine-tuned multilingual encoder run by onnxruntime (no torch at run time).
+"""The learned tier: two fine-tuned encoders run by onnxruntime (no torch at run time).
 
-The model reads the sender's own words (subject, then body with quoted text blanked) and
+A model reads the sender's own words (subject, then body with quoted text blanked) and
 gives three probabilities: no coercion, explicit coercion, implied coercion. A message
-is read in windows (`windows`): whole, in one window of up to `WINDOW` tokens, when it
-fits, else in `MAX_WINDOWS` shorter ones at its start, middle and end, never more than
-`BUDGET` tokens in all, so the cost of one message is bounded; the message's reading is
-its most coercive window.
+that reads as English (`language.reads_as_english`) is read by the English encoder
+(all-MiniLM-L6-v2, fine-tuned); any other by the multilingual one (multilingual-e5-small's
+first six layers, fine-tuned): the English one spends fewer tokens on English, so it
+reads the env's mail faster, and the multilingual one covers French, Spanish, German and
+Italian. A message is read in windows (`windows`): whole, in one window of up to
+`WINDOW` tokens, when it fits, else in `MAX_WINDOWS` shorter ones at its start, middle
+and end, never more than `BUDGET` tokens in all, so the cost of one message is bounded;
+the message's reading is its most coercive window.
 
-One onnxruntime session serves the whole process, shared by every env and call (a
-forked child makes its own).
+One onnxruntime session per encoder serves the whole process, shared by every env and
+call (a forked child makes its own).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mailenv.detection.language import reads_as_english
 from mailenv.detection.message import Message
 
 if TYPE_CHECKING:
@@ -30,9 +35,12 @@ if TYPE_CHECKING:
     import tokenizers
 
 MODEL_DIR = Path(__file__).resolve().parent / "model"
-MODEL_FILE = MODEL_DIR / "model.int8.onnx"
-TOKENIZER_FILE = MODEL_DIR / "tokenizer.json"
-CARD_FILE = MODEL_DIR / "card.json"
+"""The multilingual encoder's files, the combination's (`combined.py`) and the English
+encoder's folder (`ENGLISH`)."""
+ENGLISH = "english"
+MODEL_NAME = "model.int8.onnx"
+TOKENIZER_NAME = "tokenizer.json"
+CARD_NAME = "card.json"
 LABELS = ("none", "explicit", "implied")
 LAYERS = 6
 """Transformer layers kept of the base model's twelve (the first six): a window costs about
@@ -67,6 +75,8 @@ class Reading:
     start: int
     """Where the window starts and ends in `model_text(message)`."""
     end: int
+    english: bool = False
+    """Whether the English encoder read it (its own combination decides it)."""
 
 
 def model_text(message: Message) -> str:
@@ -88,9 +98,26 @@ def windows(n_tokens: int) -> tuple[list[int], int]:
     return [round(i * last / (MAX_WINDOWS - 1)) for i in range(MAX_WINDOWS)], size
 
 
-@cache
-def _runtime() -> tuple[onnxruntime.InferenceSession, tokenizers.Tokenizer]:
-    return session_for(MODEL_FILE), tokenizer_from(TOKENIZER_FILE)
+Runtime = tuple["onnxruntime.InferenceSession", "tokenizers.Tokenizer"]
+
+
+def encoder_dir(english: bool) -> Path:
+    """The folder of the English encoder's files, or of the multilingual one's."""
+    return MODEL_DIR / ENGLISH if english else MODEL_DIR
+
+
+_RUNTIMES: dict[bool, Runtime] = {}
+"""This process's session and tokenizer of each encoder used so far (True: English)."""
+
+
+def _runtime(english: bool = False) -> Runtime:
+    """The session and tokenizer of one encoder, made on first use."""
+    runtime = _RUNTIMES.get(english)
+    if runtime is None:
+        folder = encoder_dir(english)
+        runtime = session_for(folder / MODEL_NAME), tokenizer_from(folder / TOKENIZER_NAME)
+        _RUNTIMES[english] = runtime
+    return runtime
 
 
 def session_for(path: Path) -> onnxruntime.InferenceSession:
@@ -114,9 +141,8 @@ def _after_fork_in_child() -> None:
     fork, and a lock one of its threads held at that moment stays held in the child, so a
     run (or the session's teardown) can wait forever.
     """
-    if _runtime.cache_info().currsize:
-        _INHERITED.append(_runtime())
-    _runtime.cache_clear()
+    _INHERITED.extend(_RUNTIMES.values())
+    _RUNTIMES.clear()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
@@ -168,10 +194,17 @@ def encode_windows(
     return input_ids, mask, spans
 
 
-def read(message: Message) -> Reading:
-    """The model's reading of one message: its most coercive window."""
-    session, tokenizer = _runtime()
-    input_ids, mask, spans = encode_windows(model_text(message), tokenizer)
+def read(message: Message, english: bool | None = None) -> Reading:
+    """The reading of one message by the encoder for its language: its most coercive window.
+
+    `english` picks the encoder instead (training fits each encoder's combination on its
+    readings of rows the other one would read too).
+    """
+    text = model_text(message)
+    if english is None:
+        english = reads_as_english(text)
+    session, tokenizer = _runtime(english)
+    input_ids, mask, spans = encode_windows(text, tokenizer)
     (logits,) = session.run(None, {"input_ids": input_ids, "attention_mask": mask})
     probs = _softmax(np.asarray(logits, dtype=np.float64))
     coercion = probs[:, 1] + probs[:, 2]
@@ -183,16 +216,30 @@ def read(message: Message) -> Reading:
         implied=float(probs[best, 2]),
         start=start,
         end=end,
+        english=english,
     )
+
+
+def file_sha256(english: bool) -> str:
+    """The hash of one encoder's model file."""
+    return hashlib.sha256((encoder_dir(english) / MODEL_NAME).read_bytes()).hexdigest()
 
 
 @cache
 def model_sha256() -> str:
-    """The model file's hash, written in every log header that used it."""
-    return hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()
+    """The model files' hash, written in every log header that used them.
+
+    The SHA-256 of the multilingual encoder's file hash, a newline and the English one's.
+    """
+    both = f"{file_sha256(False)}\n{file_sha256(True)}"
+    return hashlib.sha256(both.encode("ascii")).hexdigest()
 
 
 @cache
-def card() -> dict[str, Any]:
-    """How the shipped model was trained (base model, corpus hashes, seed, metrics)."""
-    return json.loads(CARD_FILE.read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+def card(english: bool = False) -> dict[str, Any]:
+    """How an encoder was trained (base model, corpus hashes, seed, metrics).
+
+    The multilingual encoder's card also holds the combination's threshold and figures.
+    """
+    path = encoder_dir(english) / CARD_NAME
+    return json.loads(path.read_text(encoding="utf-8"))  # type: ignore[no-any-return]

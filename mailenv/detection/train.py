@@ -1,20 +1,25 @@
-"""Train the learned tier and fit the default detector's combination, in one command.
+"""Train the learned tier's encoders and fit the default detector's combination.
 
     pip install -e ".[train]"
+    python -m mailenv.detection.train --base e5-small   # the multilingual encoder
+    python -m mailenv.detection.train --base minilm     # the English one
     python -m mailenv.detection.train [--refit | --cross-validate] [--no-test]
 
-Fine-tunes an encoder (`--base`, `base_models.py`: multilingual-e5-small, the shipped model's,
-or all-MiniLM-L6-v2; each comes offline in a package of the `train` extra and is
-checked against a known SHA-256) on the corpus's train split to tell
-no coercion / explicit / implied apart, keeps the epoch that does best on the dev split,
-exports it to ONNX and quantizes it to int8, then fits the combination (`combined.py`)
-and chooses its threshold on the dev split. It prints dev and test figures; the test
-split is only measured, never used to choose anything. Seeded; torch is needed here only,
-never at run time. Writes `model.int8.onnx`, `tokenizer.json`, `combiner.json` and
-`card.json` into `mailenv/detection/model/` (beside the base model's NOTICE).
-`--refit` trains nothing: it refits the combination on dev and re-measures the shipped
-model (after a change to how the default detector decides or fits), rewriting
-`combiner.json` and the threshold and figures in its card.
+Fine-tunes an encoder (`--base`, `base_models.py`: multilingual-e5-small, which reads
+every message but English ones, or all-MiniLM-L6-v2, which reads English ones; each comes
+offline in a package of the `train` extra and is checked against a known SHA-256) on the
+corpus's train split to tell no coercion / explicit / implied apart, keeps the epoch that
+does best on the dev split, exports it to ONNX and quantizes it to int8, then fits the
+combination (`combined.py`) over both encoders' readings and chooses its threshold on the
+dev split. It prints dev and test figures; the test split is only measured, never used
+to choose anything. Seeded; torch is needed here only, never at run time. Writes
+`model.int8.onnx`, `tokenizer.json` and `card.json` into `mailenv/detection/model/` (the
+multilingual encoder) or its `english/` folder, beside their NOTICEs, and
+`combiner.json` into the first. Training one encoder into a new `--out` copies the
+package's other one there. `--refit` trains nothing: it refits the combination on dev
+and re-measures the shipped models (after a change to how the default detector decides
+or fits), rewriting `combiner.json` and the threshold and figures in the multilingual
+encoder's card.
 
 A model can be distilled from another: train the teacher with `--keep-weights` (its
 PyTorch weights, `weights.pt`, are saved beside it), then the student with
@@ -46,6 +51,7 @@ import numpy as np
 from mailenv.detection import base_models, combined, learned
 from mailenv.detection import evaluate as ev
 from mailenv.detection.corpus import SPLITS, CorpusRow, file_sha256, load_splits
+from mailenv.detection.language import reads_as_english
 from mailenv.detection.message import as_message
 from mailenv.detection.rules import assess
 from mailenv.models import DetectContext
@@ -380,43 +386,93 @@ class Features:
         return flagged
 
 
-def choose_threshold(p: np.ndarray[Any, Any], f: Features, rows: list[CorpusRow]) -> float:
+@dataclass(frozen=True)
+class Fixed:
+    """Rows another combination decides, counted while a threshold is chosen.
+
+    What was said of each, which are coercion and which are hard negatives: they count in
+    the F1 and in the hard-negative cap.
+    """
+
+    said: np.ndarray[Any, Any]
+    coercion: np.ndarray[Any, Any]
+    hard: np.ndarray[Any, Any]
+
+
+def choose_threshold(
+    p: np.ndarray[Any, Any], f: Features, rows: list[CorpusRow], fixed: Fixed | None = None
+) -> float:
     """The dev threshold with the best F1 that keeps hard negatives' false positives low.
 
     F1 and false positives are the default detector's (`Features.decide`): the rules'
-    own flags count, and rows the learned tier cannot read are the rules' alone. Only
-    thresholds with a false-positive rate on dev's hard negatives at or under
-    `MAX_HARD_NEGATIVE_FPR` are considered; if none keeps it, the threshold is above every
-    score (the combination flags nothing it was fitted on). The candidates lie midway
-    between consecutive distinct scores, so every operating point from flagging only the
-    top score to flagging all but the lowest is tried, and no row sits on the threshold,
-    where float rounding at run time could flip it (unless every score is the same).
+    own flags count, rows the learned tier cannot read are the rules' alone, and rows
+    another combination decides (`fixed`) count as it decided them. Only thresholds with
+    a false-positive rate on dev's hard negatives at or under `MAX_HARD_NEGATIVE_FPR` are
+    considered; if none keeps it, the threshold is above every score (the combination
+    flags nothing it was fitted on). The candidates lie midway between consecutive
+    distinct scores, so every operating point from flagging only the top score to
+    flagging all but the lowest is tried, and no row sits on the threshold, where float
+    rounding at run time could flip it (unless every score is the same).
     """
-    y = np.array([r.kind == "coercion" for r in rows])
-    hard = np.array([r.hard_negative for r in rows])
+    y = np.array([r.kind == "coercion" for r in rows], dtype=bool)
+    hard = np.array([r.hard_negative for r in rows], dtype=bool)
+    none = np.zeros(0, dtype=bool)
+    other = fixed or Fixed(none, none, none)
+    other_tp = int((other.said & other.coercion).sum())
+    other_flagged, other_fp = int(other.said.sum()), int((other.said & other.hard).sum())
+    coercion = int(y.sum()) + int(other.coercion.sum())
+    hard_negatives = max(1, int(hard.sum()) + int(other.hard.sum()))
     scores = np.unique(p)
     best, best_f1 = float(np.nextafter(p.max(), np.inf)), -1.0
     for t in (scores[1:] + scores[:-1]) / 2 if len(scores) > 1 else scores:
         said = f.decide(p, t)
-        tp = int((said & y).sum())
-        f1 = 2 * tp / max(1, int(said.sum()) + int(y.sum()))
-        fpr = float((said & hard).sum()) / max(1, int(hard.sum()))
+        tp = int((said & y).sum()) + other_tp
+        f1 = 2 * tp / max(1, int(said.sum()) + other_flagged + coercion)
+        fpr = (int((said & hard).sum()) + other_fp) / hard_negatives
         if fpr <= MAX_HARD_NEGATIVE_FPR and f1 > best_f1:
             best, best_f1 = float(t), f1
     return best
 
 
-def corpus_features(rows: list[CorpusRow], contexts: dict[str, DetectContext]) -> Features:
-    """What the default detector computes for each row before it decides."""
+def corpus_features(
+    rows: list[CorpusRow], contexts: dict[str, DetectContext], english: bool | None = None
+) -> Features:
+    """What the default detector computes for each row before it decides.
+
+    Read by the encoder for each row's language, or by the English one (`english` True)
+    or the multilingual one (False) for every row.
+    """
     x, read, rules = [], [], []
     for row in rows:
         message = as_message(row.message())
         context = contexts.get(row.id)
         a = assess(message, context)
-        x.append(combined.features(message, a, learned.read(message), context))
+        x.append(combined.features(message, a, learned.read(message, english), context))
         read.append(learned.readable(message))
         rules.append(combined.rules_decide(combined.rules_form(a), read[-1]))
     return Features(np.array(x), np.array(read, dtype=bool), np.array(rules, dtype=bool))
+
+
+@dataclass(frozen=True)
+class Readings:
+    """Corpus rows as each encoder reads them, and which rows the English one reads."""
+
+    multilingual: Features
+    """Every row read by the multilingual encoder (its combination is fitted on them all)."""
+    english: Features
+    """Every row read by the English encoder (its combination uses the English rows')."""
+    routed_english: np.ndarray[Any, Any]
+    """The rows that read as English (`language.reads_as_english`)."""
+
+
+def corpus_readings(rows: list[CorpusRow], contexts: dict[str, DetectContext]) -> Readings:
+    """Both encoders' `Features` of `rows`, and which of them the English encoder reads."""
+    routed = [reads_as_english(learned.model_text(as_message(r.message()))) for r in rows]
+    return Readings(
+        corpus_features(rows, contexts, english=False),
+        corpus_features(rows, contexts, english=True),
+        np.array(routed, dtype=bool),
+    )
 
 
 def probabilities(model: combined.Combiner, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -425,12 +481,66 @@ def probabilities(model: combined.Combiner, x: np.ndarray[Any, Any]) -> np.ndarr
     return p
 
 
-def fit_combination(f: Features, rows: list[CorpusRow]) -> combined.Combiner:
+def fit_combination(
+    f: Features, rows: list[CorpusRow], fixed: Fixed | None = None
+) -> combined.Combiner:
     """The combination fitted on `rows` (features `f`): its weights, then its threshold."""
     y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
     w = fit_logistic(f.x, y)
     fitted = combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
-    return replace(fitted, threshold=choose_threshold(probabilities(fitted, f.x), f, rows))
+    return replace(fitted, threshold=choose_threshold(probabilities(fitted, f.x), f, rows, fixed))
+
+
+def _picked(rows: list[CorpusRow], mask: np.ndarray[Any, Any]) -> list[CorpusRow]:
+    return [r for r, m in zip(rows, mask, strict=True) if m]
+
+
+def fit_combinations(
+    r: Readings, rows: list[CorpusRow], mask: np.ndarray[Any, Any] | None = None
+) -> tuple[combined.Combiner, combined.Combiner]:
+    """Each encoder's combination fitted on `rows` (those in `mask`): multilingual, English.
+
+    The multilingual one is fitted on every row with that encoder's readings; the English
+    one on the English rows with the English encoder's, its threshold chosen by the rule
+    over the whole detector: the other rows count as the multilingual one decides them.
+    """
+    mask = np.ones(len(rows), dtype=bool) if mask is None else mask
+    multilingual = fit_combination(r.multilingual.where(mask), _picked(rows, mask))
+    other = mask & ~r.routed_english
+    said = decided(r.multilingual, multilingual, other)
+    fixed = Fixed(
+        said,
+        np.array([x.kind == "coercion" for x in _picked(rows, other)], dtype=bool),
+        np.array([x.hard_negative for x in _picked(rows, other)], dtype=bool),
+    )
+    mine = mask & r.routed_english
+    english = fit_combination(r.english.where(mine), _picked(rows, mine), fixed)
+    return multilingual, english
+
+
+def decided(
+    f: Features, model: combined.Combiner, mask: np.ndarray[Any, Any]
+) -> np.ndarray[Any, Any]:
+    """What the default detector flags among the rows in `mask`, decided by `model`."""
+    part = f.where(mask)
+    return part.decide(probabilities(model, part.x), model.threshold)
+
+
+def routed_decisions(
+    r: Readings,
+    models: tuple[combined.Combiner, combined.Combiner],
+    mask: np.ndarray[Any, Any],
+) -> np.ndarray[Any, Any]:
+    """What the default detector flags among the rows in `mask` (in their order)."""
+    said = np.zeros(len(mask), dtype=bool)
+    multilingual, english = models
+    for rows, f, model in (
+        (mask & ~r.routed_english, r.multilingual, multilingual),
+        (mask & r.routed_english, r.english, english),
+    ):
+        if rows.any():
+            said[rows] = decided(f, model, rows)
+    return said[mask]
 
 
 def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.ndarray[Any, Any]:
@@ -442,35 +552,31 @@ def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.nda
 
 
 def cross_validate(
-    f: Features, rows: list[CorpusRow], k: int = FOLDS, seed: int = 0
+    r: Readings, rows: list[CorpusRow], k: int = FOLDS, seed: int = 0
 ) -> np.ndarray[Any, Any]:
-    """What the default detector flags on each row when its combination never saw the row.
+    """What the default detector flags on each row when its combinations never saw the row.
 
-    Rows are split into `k` folds by family; for each fold, the combination's weights and
-    threshold are fitted on the other folds (`fit_combination`, as `main` fits them on dev),
-    and the fold is predicted by the default detector's rule. So models and decision
-    rules can be compared on dev without the in-sample optimism of a fitted threshold,
-    and without looking at the test split. (The fine-tuned model still chose its epoch on
-    the whole dev split.)
+    Rows are split into `k` folds by family; for each fold, both combinations' weights and
+    thresholds are fitted on the other folds (`fit_combinations`, as `main` fits them on
+    dev), and the fold is predicted by the default detector's rule. So models and
+    decision rules can be compared on dev without the in-sample optimism of a fitted
+    threshold, and without looking at the test split. (The fine-tuned models still chose
+    their epoch on the whole dev split.)
     """
     folds = family_folds(rows, k, seed)
     said = np.zeros(len(rows), dtype=bool)
     for fold in range(k):
         held = folds == fold
-        model = fit_combination(
-            f.where(~held), [r for r, h in zip(rows, held, strict=True) if not h]
-        )
-        part = f.where(held)
-        said[held] = part.decide(probabilities(model, part.x), model.threshold)
+        said[held] = routed_decisions(r, fit_combinations(r, rows, ~held), held)
     return said
 
 
-def cross_validated_report(rows: list[CorpusRow], f: Features) -> ev.Report:
+def cross_validated_report(rows: list[CorpusRow], r: Readings, seed: int = 0) -> ev.Report:
     """The default detector's dev figures by `cross_validate`, printed and returned."""
-    said = cross_validate(f, rows)
-    scored = [ev.scored_row(r, bool(s)) for r, s in zip(rows, said, strict=True)]
+    said = cross_validate(r, rows, seed=seed)
+    scored = [ev.scored_row(row, bool(s)) for row, s in zip(rows, said, strict=True)]
     report = ev.report(
-        f"default on dev, cross-validated ({FOLDS} folds by family)",
+        f"default on dev, cross-validated ({FOLDS} folds by family, seed {seed})",
         scored,
         ["form", "hard_negative", "lang"],
     )
@@ -481,12 +587,12 @@ def cross_validated_report(rows: list[CorpusRow], f: Features) -> ev.Report:
 def measure(
     splits: dict[str, list[CorpusRow]],
     contexts: dict[str, DetectContext],
-    dev: Features,
+    dev: Readings,
     which: tuple[str, ...] = ("dev", "test"),
 ) -> dict[str, Any]:
     """The card's figures, printed and returned.
 
-    The default detector cross-validated on dev (`dev` is that split's features), then
+    The default detector cross-validated on dev (`dev` is that split's readings), then
     both detectors on the `which` splits.
     """
     from mailenv.detection import detect
@@ -510,12 +616,17 @@ def measure(
 def fit_and_measure(
     splits: dict[str, list[CorpusRow]], contexts: dict[str, DetectContext], which: tuple[str, ...]
 ) -> tuple[float, dict[str, Any]]:
-    """Fit the combination on dev, write it beside the model, and `measure`; its threshold too."""
-    dev = corpus_features(splits["dev"], contexts)
-    model = fit_combination(dev, splits["dev"])
-    model.save(combined.COMBINER_FILE)
+    """Fit both combinations on dev, write each beside its encoder, and `measure`.
+
+    Returns the multilingual combination's threshold (the English one's is in its file)
+    and the figures.
+    """
+    dev = corpus_readings(splits["dev"], contexts)
+    models = fit_combinations(dev, splits["dev"])
+    for english, model in zip((False, True), models, strict=True):
+        model.save(learned.encoder_dir(english) / combined.COMBINER_NAME)
     combined.combiner.cache_clear()
-    return model.threshold, measure(splits, contexts, dev, which)
+    return models[0].threshold, measure(splits, contexts, dev, which)
 
 
 def corpus_hashes(directory: Path) -> dict[str, str]:
@@ -537,13 +648,33 @@ def refit_refused(card: dict[str, Any], directory: Path) -> str | None:
     )
 
 
+SHIPPED_DIR = learned.MODEL_DIR
+"""The package's model directory, whatever `use_model_dir` points the runtime at."""
+ENCODER_FILES = (learned.MODEL_NAME, learned.TOKENIZER_NAME, learned.CARD_NAME)
+
+
 def use_model_dir(directory: Path) -> None:
     """Point the runtime at another model directory (to train without replacing the shipped one)."""
     learned.MODEL_DIR = directory
-    learned.MODEL_FILE = directory / "model.int8.onnx"
-    learned.TOKENIZER_FILE = directory / "tokenizer.json"
-    learned.CARD_FILE = directory / "card.json"
-    combined.COMBINER_FILE = directory / "combiner.json"
+    combined.combiner.cache_clear()
+    learned._RUNTIMES.clear()
+    learned.card.cache_clear()
+
+
+def complete_from_package(directory: Path, trained_english: bool) -> None:
+    """Copy the package's other encoder into `directory` when it has none.
+
+    The default detector reads with both encoders, so the combination can only be fitted
+    in a directory that holds both: training one of them into a new `--out` takes the
+    shipped other one.
+    """
+    other = directory / learned.ENGLISH if not trained_english else directory
+    source = SHIPPED_DIR / learned.ENGLISH if not trained_english else SHIPPED_DIR
+    if (other / learned.MODEL_NAME).exists() or other.resolve() == source.resolve():
+        return
+    other.mkdir(parents=True, exist_ok=True)
+    for name in ENCODER_FILES:
+        shutil.copy(source / name, other / name)
 
 
 def main() -> int:
@@ -613,14 +744,16 @@ def main() -> int:
     contexts = {**contexts_for(splits["dev"]), **contexts_for(splits["test"])}
     which = ("dev",) if args.no_test else ("dev", "test")
     if args.cross_validate:
-        cross_validated_report(splits["dev"], corpus_features(splits["dev"], contexts))
+        cross_validated_report(splits["dev"], corpus_readings(splits["dev"], contexts))
         return 0
     if args.refit:
         threshold, reports = fit_and_measure(splits, contexts, which)
-        card = {**learned.card(), "threshold": threshold, "reports": reports}
-        learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+        write_card({**learned.card(), "threshold": threshold, "reports": reports}, False)
         return 0
-    args.out.mkdir(parents=True, exist_ok=True)
+    english = args.base == "minilm"
+    slot = learned.encoder_dir(english)
+    slot.mkdir(parents=True, exist_ok=True)
+    complete_from_package(args.out, english)
     with tempfile.TemporaryDirectory() as tmp:
         texts = (model_text_of(row) for split in ("train", "dev") for row in splits[split])
         base = base_models.prepare(args.base, Path(tmp) / "base", texts)
@@ -645,9 +778,10 @@ def main() -> int:
             args.out / WEIGHTS_FILE if args.keep_weights else None,
             teacher,
         )
-        quantize(fp32, learned.MODEL_FILE)
-        shutil.copy(base.directory / "tokenizer.json", learned.TOKENIZER_FILE)
-    learned._runtime.cache_clear()
+        quantize(fp32, slot / learned.MODEL_NAME)
+        shutil.copy(base.directory / "tokenizer.json", slot / learned.TOKENIZER_NAME)
+    learned._RUNTIMES.clear()
+    learned.model_sha256.cache_clear()
 
     threshold, reports = fit_and_measure(splits, contexts, which)
     card = {
@@ -671,12 +805,20 @@ def main() -> int:
         },
         "corpus_sha256": corpus_hashes(args.corpus),
         "training": training,
-        "threshold": threshold,
-        "model_sha256": learned.model_sha256.__wrapped__(),
-        "reports": reports,
+        "model_sha256": learned.file_sha256(english),
     }
-    learned.CARD_FILE.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    if english:
+        write_card(card, True)
+        card = learned.card()
+    write_card({**card, "threshold": threshold, "reports": reports}, False)
     return 0
+
+
+def write_card(card: dict[str, Any], english: bool) -> None:
+    """Write an encoder's card (the multilingual one's also holds the combination's figures)."""
+    path = learned.encoder_dir(english) / learned.CARD_NAME
+    path.write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
+    learned.card.cache_clear()
 
 
 if __name__ == "__main__":

