@@ -540,7 +540,8 @@ def routed_decisions(
     ):
         if rows.any():
             said[rows] = decided(f, model, rows)
-    return said[mask]
+    picked: np.ndarray[Any, Any] = said[mask]
+    return picked
 
 
 def family_folds(rows: list[CorpusRow], k: int = FOLDS, seed: int = 0) -> np.ndarray[Any, Any]:
