@@ -125,7 +125,8 @@ class DetectorInfo(Record):
     name: str
     version: str
     model_sha256: str | None = None
-    """The learned tier's model file, when the configuration uses one."""
+    """A SHA-256 of the learned tier's model files, when the configuration uses them
+    (`learned.model_sha256`: of the two encoders' file hashes)."""
 
 
 class Delivery(Record):

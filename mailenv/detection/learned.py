@@ -5,8 +5,8 @@ gives three probabilities: no coercion, explicit coercion, implied coercion. A m
 that reads as English (`language.reads_as_english`) is read by the English encoder
 (all-MiniLM-L6-v2, fine-tuned); any other by the multilingual one (multilingual-e5-small's
 first six layers, fine-tuned): the English one spends fewer tokens on English, so it
-reads the env's mail faster, and the multilingual one covers French, Spanish, German and
-Italian. A message is read in windows (`windows`): whole, in one window of up to
+reads the env's mail faster, and the multilingual one covers the other languages (the
+corpus has French, Spanish, German and Italian, and a little Portuguese and Dutch). A message is read in windows (`windows`): whole, in one window of up to
 `WINDOW` tokens, when it fits, else in `MAX_WINDOWS` shorter ones at its start, middle
 and end, never more than `BUDGET` tokens in all, so the cost of one message is bounded;
 the message's reading is its most coercive window.
@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -110,13 +111,19 @@ _RUNTIMES: dict[bool, Runtime] = {}
 """This process's session and tokenizer of each encoder used so far (True: English)."""
 
 
+_MAKING = threading.Lock()
+
+
 def _runtime(english: bool = False) -> Runtime:
-    """The session and tokenizer of one encoder, made on first use."""
+    """The session and tokenizer of one encoder, made on first use (by one thread)."""
     runtime = _RUNTIMES.get(english)
     if runtime is None:
-        folder = encoder_dir(english)
-        runtime = session_for(folder / MODEL_NAME), tokenizer_from(folder / TOKENIZER_NAME)
-        _RUNTIMES[english] = runtime
+        with _MAKING:
+            runtime = _RUNTIMES.get(english)
+            if runtime is None:
+                folder = encoder_dir(english)
+                made = session_for(folder / MODEL_NAME), tokenizer_from(folder / TOKENIZER_NAME)
+                runtime = _RUNTIMES[english] = made
     return runtime
 
 
@@ -139,8 +146,11 @@ def _after_fork_in_child() -> None:
 
     The parent's must not be used there, nor freed: its thread pool is not copied by the
     fork, and a lock one of its threads held at that moment stays held in the child, so a
-    run (or the session's teardown) can wait forever.
+    run (or the session's teardown) can wait forever. For the same reason the child gets
+    a new lock for making sessions.
     """
+    global _MAKING
+    _MAKING = threading.Lock()
     _INHERITED.extend(_RUNTIMES.values())
     _RUNTIMES.clear()
 

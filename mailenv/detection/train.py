@@ -76,7 +76,7 @@ WEIGHTS_FILE = "weights.pt"
 """The fp32 weights `--keep-weights` saves beside the model, with the hash of the
 vocabulary they were trained with; never shipped, so never in the package's model folder."""
 BASE = "e5-small"
-"""The encoder the shipped model was fine-tuned from (`base_models`)."""
+"""The base `--base` trains by default: the multilingual encoder's (`base_models`)."""
 
 
 def label_of(row: CorpusRow) -> int:
@@ -408,11 +408,12 @@ def choose_threshold(
     own flags count, rows the learned tier cannot read are the rules' alone, and rows
     another combination decides (`fixed`) count as it decided them. Only thresholds with
     a false-positive rate on dev's hard negatives at or under `MAX_HARD_NEGATIVE_FPR` are
-    considered; if none keeps it, the threshold is above every score (the combination
-    flags nothing it was fitted on). The candidates lie midway between consecutive
-    distinct scores, so every operating point from flagging only the top score to
-    flagging all but the lowest is tried, and no row sits on the threshold, where float
-    rounding at run time could flip it (unless every score is the same).
+    considered. The candidates are one above every score (the combination flags nothing
+    it was fitted on: with other rows counted, that has an F1 of its own, and it is the
+    answer when no other keeps the cap) and those midway between consecutive distinct
+    scores, so every operating point from flagging only the top score to flagging all
+    but the lowest is tried, and no row sits on the threshold, where float rounding at
+    run time could flip it (unless every score is the same).
     """
     y = np.array([r.kind == "coercion" for r in rows], dtype=bool)
     hard = np.array([r.hard_negative for r in rows], dtype=bool)
@@ -423,8 +424,10 @@ def choose_threshold(
     coercion = int(y.sum()) + int(other.coercion.sum())
     hard_negatives = max(1, int(hard.sum()) + int(other.hard.sum()))
     scores = np.unique(p)
-    best, best_f1 = float(np.nextafter(p.max(), np.inf)), -1.0
-    for t in (scores[1:] + scores[:-1]) / 2 if len(scores) > 1 else scores:
+    above = np.nextafter(scores[-1], np.inf)
+    middles = (scores[1:] + scores[:-1]) / 2 if len(scores) > 1 else scores
+    best, best_f1 = float(above), -1.0
+    for t in (above, *middles):
         said = f.decide(p, t)
         tp = int((said & y).sum()) + other_tp
         f1 = 2 * tp / max(1, int(said.sum()) + other_flagged + coercion)
@@ -514,6 +517,8 @@ def fit_combinations(
         np.array([x.hard_negative for x in _picked(rows, other)], dtype=bool),
     )
     mine = mask & r.routed_english
+    if not mine.any():  # nothing to fit on: it flags nothing
+        return multilingual, combined.Combiner((0.0,) * len(combined.FEATURES), 0.0, math.inf)
     english = fit_combination(r.english.where(mine), _picked(rows, mine), fixed)
     return multilingual, english
 
@@ -649,6 +654,15 @@ def refit_refused(card: dict[str, Any], directory: Path) -> str | None:
     )
 
 
+def missing_encoder(directory: Path) -> str | None:
+    """Which encoder's model file a model directory lacks, said as an error, or None."""
+    for english in (False, True):
+        path = (directory / learned.ENGLISH if english else directory) / learned.MODEL_NAME
+        if not path.exists():
+            return f"{path} is missing: the default detector reads with both encoders"
+    return None
+
+
 SHIPPED_DIR = learned.MODEL_DIR
 """The package's model directory, whatever `use_model_dir` points the runtime at."""
 ENCODER_FILES = (learned.MODEL_NAME, learned.TOKENIZER_NAME, learned.CARD_NAME)
@@ -736,8 +750,12 @@ def main() -> int:
     if args.keep_weights and args.out.resolve() == learned.MODEL_DIR.resolve():
         parser.error(f"--keep-weights: give an --out other than the package's {learned.MODEL_DIR}")
     use_model_dir(args.out)
-    if args.refit and (why := refit_refused(learned.card(), args.corpus)) is not None:
+    if (args.refit or args.cross_validate) and (why := missing_encoder(args.out)):
         parser.error(why)
+    if args.refit:
+        for english in (False, True):
+            if (why := refit_refused(learned.card(english), args.corpus)) is not None:
+                parser.error(why)
 
     from mailenv.offline.contexts import contexts_for
 

@@ -63,6 +63,7 @@ def _child_has_no_session() -> None:
 def test_a_forked_process_makes_its_own_session() -> None:
     # Using the parent's session after a fork can hang (its threads are not copied).
     learned._runtime()
+    learned._runtime(english=True)
     child = multiprocessing.get_context("fork").Process(target=_child_has_no_session)
     child.start()
     child.join(timeout=60)

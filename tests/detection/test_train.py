@@ -5,6 +5,7 @@ are real dev rows, for their families, labels and hard negatives.
 """
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from mailenv.detection import learned, train
 from mailenv.detection.corpus import SPLITS, load_splits
+from mailenv.detection.message import as_message
 from tests.paths import REPO
 
 DEV = load_splits(REPO / "corpus")["dev"][:150]
@@ -56,11 +58,14 @@ def test_a_separating_feature_is_recovered_out_of_fold() -> None:
 
 
 def test_each_row_is_decided_by_its_own_encoders_reading() -> None:
-    # The multilingual encoder reads every row as coercion, the English one separates them:
-    # English rows come out right, the others all flagged (the cap then stops the fit).
+    # The multilingual encoder reads nothing (every row alike), the English one separates
+    # them: English rows come out right, and no other row is flagged (flagging them all
+    # would break the cap), which English readings would have decided otherwise.
     separating = features(np.where(LABELS, 3.0, -3.0))
     said = train.cross_validate(readings(features(np.full(len(DEV), 3.0)), separating), DEV)
+    assert LABELS[~ENGLISH].any()
     assert (said[ENGLISH] == LABELS[ENGLISH]).all()
+    assert not said[~ENGLISH].any()
 
 
 def test_no_fold_is_fitted_or_thresholded_on_its_own_rows(
@@ -127,6 +132,36 @@ def test_the_cap_counts_the_rows_the_other_combination_decides() -> None:
     rows = [r for r, m in zip(DEV, mine, strict=True) if m]
     assert train.choose_threshold(p, features(p), rows, fixed) > 0.8
     assert train.choose_threshold(p, features(p), rows) < 0.7
+
+
+def _rows(*kinds: str) -> list[Any]:
+    """Stand-in rows: "c" coercion, "h" a hard negative, "n" a plain negative."""
+    return [
+        SimpleNamespace(kind="coercion" if k == "c" else "none", hard_negative=k == "h")
+        for k in kinds
+    ]
+
+
+def test_the_f1_chosen_counts_the_rows_the_other_combination_decides() -> None:
+    # This combination cannot tell its one coercive row from three plain negatives. Alone,
+    # flagging all four is its best F1; beside ten rows the other one decides rightly,
+    # flagging nothing is (F1 0.95 against 0.88).
+    rows = _rows("c", "n", "n", "n", "n")
+    p = np.array([0.9, 0.9, 0.9, 0.9, 0.1])
+    fixed = train.Fixed(np.ones(10, dtype=bool), np.ones(10, dtype=bool), np.zeros(10, dtype=bool))
+    assert train.choose_threshold(p, features(p), rows) < 0.9
+    assert train.choose_threshold(p, features(p), rows, fixed) > 0.9
+
+
+def test_the_cap_is_a_share_of_every_hard_negative_the_detector_reads() -> None:
+    # One hard negative scores with the coercion. A third of this combination's hard
+    # negatives, it is 1 of 53 of the detector's: under the cap, so it may be flagged.
+    rows = _rows("c", "h", "h", "h")
+    p = np.array([0.9, 0.9, 0.1, 0.1])
+    none = np.zeros(50, dtype=bool)
+    fixed = train.Fixed(none, none, np.ones(50, dtype=bool))
+    assert train.choose_threshold(p, features(p), rows) > 0.9
+    assert train.choose_threshold(p, features(p), rows, fixed) < 0.9
 
 
 def test_the_threshold_keeps_hard_negatives_under_the_bound() -> None:
@@ -218,6 +253,24 @@ def test_the_fitted_decision_is_the_default_detectors() -> None:
     ]
     assert said.tolist() == flagged
     assert any(flagged) and not all(flagged)
+
+
+def test_the_detector_decides_each_reading_by_its_encoders_combination(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mailenv import detect
+    from mailenv.detection import combined
+
+    asked: list[bool] = []
+    shipped = combined.combiner
+    monkeypatch.setattr(
+        combined, "combiner", lambda english=False: asked.append(english) or shipped(english)
+    )
+    for row in (next(r for r in DEV if r.lang == "en"), next(r for r in DEV if r.lang == "fr")):
+        message = as_message(row.message())
+        assert learned.readable(message)
+        detect(row.message())
+    assert asked == [True, False]
 
 
 def test_an_implied_reading_of_the_rules_decides_only_rows_the_model_cannot_read(
