@@ -13,7 +13,6 @@ import pytest
 
 from mailenv.detection import learned, train
 from mailenv.detection.corpus import SPLITS, load_splits
-from mailenv.detection.message import as_message
 from tests.paths import REPO
 
 DEV = load_splits(REPO / "corpus")["dev"][:150]
@@ -253,24 +252,6 @@ def test_the_fitted_decision_is_the_default_detectors() -> None:
     ]
     assert said.tolist() == flagged
     assert any(flagged) and not all(flagged)
-
-
-def test_the_detector_decides_each_reading_by_its_encoders_combination(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from mailenv import detect
-    from mailenv.detection import combined
-
-    asked: list[bool] = []
-    shipped = combined.combiner
-    monkeypatch.setattr(
-        combined, "combiner", lambda english=False: asked.append(english) or shipped(english)
-    )
-    for row in (next(r for r in DEV if r.lang == "en"), next(r for r in DEV if r.lang == "fr")):
-        message = as_message(row.message())
-        assert learned.readable(message)
-        detect(row.message())
-    assert asked == [True, False]
 
 
 def test_an_implied_reading_of_the_rules_decides_only_rows_the_model_cannot_read(
