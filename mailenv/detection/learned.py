@@ -6,10 +6,11 @@ that reads as English (`language.reads_as_english`) is read by the English encod
 (all-MiniLM-L6-v2, fine-tuned); any other by the multilingual one (multilingual-e5-small's
 first six layers, fine-tuned): the English one spends fewer tokens on English, so it
 reads the env's mail faster, and the multilingual one covers the other languages (the
-corpus has French, Spanish, German and Italian, and a little Portuguese and Dutch). A message is read in windows (`windows`): whole, in one window of up to
-`WINDOW` tokens, when it fits, else in `MAX_WINDOWS` shorter ones at its start, middle
-and end, never more than `BUDGET` tokens in all, so the cost of one message is bounded;
-the message's reading is its most coercive window.
+corpus has French, Spanish, German and Italian, and a little Portuguese and Dutch). A
+message is read in windows (`windows`): whole, in one window of up to `WINDOW` tokens,
+when it fits, else in `MAX_WINDOWS` shorter ones at its start, middle and end, never more
+than `BUDGET` tokens in all, so the cost of one message is bounded; the message's reading
+is its most coercive window.
 
 One onnxruntime session per encoder serves the whole process, shared by every env and
 call (a forked child makes its own).
@@ -44,8 +45,8 @@ TOKENIZER_NAME = "tokenizer.json"
 CARD_NAME = "card.json"
 LABELS = ("none", "explicit", "implied")
 LAYERS = 6
-"""Transformer layers kept of the base model's twelve (the first six): a window costs about
-half of the full model's."""
+"""Transformer layers each encoder has: all of the English base's six, the first six of the
+multilingual base's twelve (a window costs about half of the full model's)."""
 WINDOW = 512
 """Tokens of the one window a message is read in when it fits, [CLS] and [SEP] included:
 the encoder's length, about 350 words. It sees a threat together with what it refers to,
