@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import reference_encoder
+from bench_env import median_us
 
 from mailenv import detect
 
@@ -145,14 +146,8 @@ def window_ms(encoder: Encoder, seconds: float) -> float:
     return 1000 * (time.perf_counter() - start) / n
 
 
-def median_of(call: Callable[[], Any], runs: int = 7) -> float:
-    """The median time of `runs` calls in a row, in seconds."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def _nothing() -> None:
+    """No setup before a timed call."""
 
 
 def budget_ratios(messages: list[dict[str, Any]], ref: Encoder) -> list[float]:
@@ -167,8 +162,8 @@ def budget_ratios(messages: list[dict[str, Any]], ref: Encoder) -> list[float]:
         detect(m, detector="default")
         rounds = []
         for _ in range(3):
-            took = median_of(lambda m=m: detect(m, detector="default"))
-            rounds.append(took / median_of(reference_window))
+            took = median_us(lambda m=m: detect(m, detector="default"), _nothing, 7)
+            rounds.append(took / median_us(reference_window, _nothing, 7))
         out.append(statistics.median(rounds))
     return out
 
@@ -187,15 +182,10 @@ def budget_line(ratios: list[float]) -> str:
 
 def per_email_ms(messages: list[dict[str, Any]], rounds: int) -> list[float]:
     """Each message's own time with the default detector: the median of `rounds` runs."""
-    out = []
-    for m in messages:
-        times = []
-        for _ in range(rounds):
-            start = time.perf_counter()
-            detect(m, detector="default")
-            times.append(time.perf_counter() - start)
-        out.append(1000 * statistics.median(times))
-    return out
+    return [
+        median_us(lambda m=m: detect(m, detector="default"), _nothing, rounds) / 1000
+        for m in messages
+    ]
 
 
 def rate(messages: list[dict[str, Any]], seconds: float, detector: str = "rules") -> float:
