@@ -103,9 +103,13 @@ def windows(n_tokens: int) -> tuple[list[int], int]:
 Runtime = tuple["onnxruntime.InferenceSession", "tokenizers.Tokenizer"]
 
 
-def encoder_dir(english: bool) -> Path:
-    """The folder of the English encoder's files, or of the multilingual one's."""
-    return MODEL_DIR / ENGLISH if english else MODEL_DIR
+def encoder_dir(english: bool, root: Path | None = None) -> Path:
+    """The folder of the English encoder's files, or of the multilingual one's.
+
+    In `root`, a model directory (by default the one the runtime reads, `MODEL_DIR`).
+    """
+    root = MODEL_DIR if root is None else root
+    return root / ENGLISH if english else root
 
 
 _RUNTIMES: dict[bool, Runtime] = {}

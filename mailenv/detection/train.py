@@ -386,6 +386,12 @@ class Features:
         return flagged
 
 
+def truth(rows: list[CorpusRow]) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Which rows are coercion, and which are hard negatives."""
+    coercion = np.array([r.kind == "coercion" for r in rows], dtype=bool)
+    return coercion, np.array([r.hard_negative for r in rows], dtype=bool)
+
+
 @dataclass(frozen=True)
 class Fixed:
     """Rows another combination decides, counted while a threshold is chosen.
@@ -415,8 +421,7 @@ def choose_threshold(
     but the lowest is tried, and no row sits on the threshold, where float rounding at
     run time could flip it (unless every score is the same).
     """
-    y = np.array([r.kind == "coercion" for r in rows], dtype=bool)
-    hard = np.array([r.hard_negative for r in rows], dtype=bool)
+    y, hard = truth(rows)
     none = np.zeros(0, dtype=bool)
     other = fixed or Fixed(none, none, none)
     other_tp = int((other.said & other.coercion).sum())
@@ -488,8 +493,7 @@ def fit_combination(
     f: Features, rows: list[CorpusRow], fixed: Fixed | None = None
 ) -> combined.Combiner:
     """The combination fitted on `rows` (features `f`): its weights, then its threshold."""
-    y = np.array([r.kind == "coercion" for r in rows], dtype=np.float64)
-    w = fit_logistic(f.x, y)
+    w = fit_logistic(f.x, truth(rows)[0].astype(np.float64))
     fitted = combined.Combiner(tuple(float(v) for v in w[:-1]), float(w[-1]), math.inf)
     return replace(fitted, threshold=choose_threshold(probabilities(fitted, f.x), f, rows, fixed))
 
@@ -510,12 +514,7 @@ def fit_combinations(
     mask = np.ones(len(rows), dtype=bool) if mask is None else mask
     multilingual = fit_combination(r.multilingual.where(mask), _picked(rows, mask))
     other = mask & ~r.routed_english
-    said = decided(r.multilingual, multilingual, other)
-    fixed = Fixed(
-        said,
-        np.array([x.kind == "coercion" for x in _picked(rows, other)], dtype=bool),
-        np.array([x.hard_negative for x in _picked(rows, other)], dtype=bool),
-    )
+    fixed = Fixed(decided(r.multilingual, multilingual, other), *truth(_picked(rows, other)))
     mine = mask & r.routed_english
     if not mine.any():  # nothing to fit on: it flags nothing
         return multilingual, combined.Combiner((0.0,) * len(combined.FEATURES), 0.0, math.inf)
@@ -657,7 +656,7 @@ def refit_refused(card: dict[str, Any], directory: Path) -> str | None:
 def missing_encoder(directory: Path) -> str | None:
     """Which encoder's model file a model directory lacks, said as an error, or None."""
     for english in (False, True):
-        path = (directory / learned.ENGLISH if english else directory) / learned.MODEL_NAME
+        path = learned.encoder_dir(english, directory) / learned.MODEL_NAME
         if not path.exists():
             return f"{path} is missing: the default detector reads with both encoders"
     return None
@@ -671,9 +670,15 @@ ENCODER_FILES = (learned.MODEL_NAME, learned.TOKENIZER_NAME, learned.CARD_NAME)
 def use_model_dir(directory: Path) -> None:
     """Point the runtime at another model directory (to train without replacing the shipped one)."""
     learned.MODEL_DIR = directory
-    combined.combiner.cache_clear()
+    forget_loaded()
+
+
+def forget_loaded() -> None:
+    """Drop the sessions, cards, hash and combinations read so far (their files changed)."""
     learned._RUNTIMES.clear()
     learned.card.cache_clear()
+    learned.model_sha256.cache_clear()
+    combined.combiner.cache_clear()
 
 
 def complete_from_package(directory: Path, trained_english: bool) -> None:
@@ -683,8 +688,8 @@ def complete_from_package(directory: Path, trained_english: bool) -> None:
     in a directory that holds both: training one of them into a new `--out` takes the
     shipped other one.
     """
-    other = directory / learned.ENGLISH if not trained_english else directory
-    source = SHIPPED_DIR / learned.ENGLISH if not trained_english else SHIPPED_DIR
+    other = learned.encoder_dir(not trained_english, directory)
+    source = learned.encoder_dir(not trained_english, SHIPPED_DIR)
     if (other / learned.MODEL_NAME).exists() or other.resolve() == source.resolve():
         return
     other.mkdir(parents=True, exist_ok=True)
@@ -799,8 +804,7 @@ def main() -> int:
         )
         quantize(fp32, slot / learned.MODEL_NAME)
         shutil.copy(base.directory / "tokenizer.json", slot / learned.TOKENIZER_NAME)
-    learned._RUNTIMES.clear()
-    learned.model_sha256.cache_clear()
+    forget_loaded()
 
     threshold, reports = fit_and_measure(splits, contexts, which)
     card = {
