@@ -31,6 +31,11 @@ OTHERS: dict[str, frozenset[str]] = {
         "nl": "de het een en van ik je dat niet met op voor zijn maar als wat ook bij",
     }.items()
 }
+_LANGUAGES_OF: dict[str, tuple[str, ...]] = {
+    word: tuple(lang for lang, words in OTHERS.items() if word in words)
+    for word in set().union(*OTHERS.values())
+}
+"""Each other language's function word, to the languages it belongs to: one lookup a word."""
 _WORD = re.compile(r"[^\W\d_]+")
 MIN_ENGLISH = 3
 """English function words a message needs to read as English."""
@@ -43,7 +48,6 @@ def reads_as_english(text: str) -> bool:
         if word in ENGLISH:
             english += 1
         else:
-            for lang, words in OTHERS.items():
-                if word in words:
-                    others[lang] += 1
+            for lang in _LANGUAGES_OF.get(word, ()):
+                others[lang] += 1
     return english >= MIN_ENGLISH and english >= 2 * max(others.values())
