@@ -16,8 +16,9 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 MAX_TEXT_CHARS = 200_000
@@ -64,6 +65,16 @@ class Admitted:
     """The original lengths of strings that were cut."""
     dropped: int = 0
     """List items or object keys dropped past `MAX_ITEMS`, and values nested too deeply."""
+    tagged: int = 0
+    """Values JSON cannot hold, and the agent's dicts shaped like tags, that were tagged."""
+
+    def revived(self) -> JsonValue:
+        """What the world acts on: `revive(value)`.
+
+        That is the value itself when nothing was tagged, so the walk is skipped: a step's
+        action is nearly always plain JSON.
+        """
+        return revive(self.value) if self.tagged else self.value
 
     def notes(self) -> list[str]:
         """What changed, as notices the agent reads."""
@@ -95,6 +106,11 @@ def admit(value: object) -> Admitted:
     return out
 
 
+def _plain(text: str) -> bool:
+    """Whether `text` passes the boundary unchanged, told cheaply (most text is short ASCII)."""
+    return text.isascii() and len(text) <= MAX_TEXT_CHARS
+
+
 def _text(text: str, out: Admitted) -> str:
     if not text.isascii() and _SURROGATE.search(text):
         out.replaced += len(_SURROGATE.findall(text))
@@ -119,7 +135,7 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
         return "<nested too deeply>"
     kind = type(value)  # what agents send is nearly all str, dict and list: those first
     if kind is str:
-        return _text(value, out)  # type: ignore[arg-type]
+        return value if _plain(value) else _text(value, out)  # type: ignore[arg-type]
     if kind is dict:
         return _admit_mapping(value, depth, out)  # type: ignore[arg-type]
     if kind is list:
@@ -127,24 +143,30 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, HugeInt):
+        out.tagged += 1
         return {"__int__": value.sign()}
     if isinstance(value, int):
         if -_BIG < value < _BIG:
             return int(value)
+        out.tagged += 1
         return {"__int__": "+huge" if value > 0 else "-huge"}
     if isinstance(value, str):
         return _text(value, out)
     if isinstance(value, float):
-        return value if math.isfinite(value) else {"__float__": repr(value)}
-    if isinstance(value, bytes | bytearray):
+        if math.isfinite(value):
+            return value
+        out.tagged += 1
+        return {"__float__": repr(value)}
+    if isinstance(value, (bytes, bytearray)):
+        out.tagged += 1
         return {"__bytes__": _text(bytes(value).decode("utf-8", errors="replace"), out)}
     if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return _admit(value.tolist(), depth, out)  # numpy scalars and arrays, as Python values
     if isinstance(value, Mapping):
         return _admit_mapping(value, depth, out)
-    if isinstance(value, set | frozenset):
+    if isinstance(value, (set, frozenset)):
         value = sorted(value, key=repr)  # one order, whatever the process's hash seed
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return _admit_list(value, depth, out)
     call = getattr(value, "call", None)
     if callable(call):
@@ -156,20 +178,33 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
         shown = repr(value)[:1000]
     except Exception as err:
         shown = f"<a {type(value).__name__} whose repr raised {type(err).__name__}>"
+    out.tagged += 1
     return {"__object__": _text(type(value).__name__, out), "repr": _text(shown, out)}
 
 
 def _admit_mapping(value: Mapping[Any, Any], depth: int, out: Admitted) -> JsonValue:
-    items = list(value.items())
-    out.dropped += max(0, len(items) - MAX_ITEMS)
-    admitted = {_text(str(k), out): _admit(v, depth + 1, out) for k, v in items[:MAX_ITEMS]}
+    items: Iterable[tuple[Any, Any]] = value.items()
+    if len(value) > MAX_ITEMS:
+        out.dropped += len(value) - MAX_ITEMS
+        items = islice(items, MAX_ITEMS)
+    depth += 1
+    admitted = {
+        (k if type(k) is str and _plain(k) else _text(str(k), out)): _admit(v, depth, out)
+        for k, v in items
+    }
     # A dict shaped like one of our tags is the agent's own: wrap it, so it stays a dict.
-    return {"__dict__": admitted} if frozenset(admitted) in _TAGS else admitted
+    if _TAG_KEYS.isdisjoint(admitted) or frozenset(admitted) not in _TAGS:
+        return admitted
+    out.tagged += 1
+    return {"__dict__": admitted}
 
 
 def _admit_list(value: list[Any] | tuple[Any, ...], depth: int, out: Admitted) -> JsonValue:
-    out.dropped += max(0, len(value) - MAX_ITEMS)
-    return [_admit(v, depth + 1, out) for v in value[:MAX_ITEMS]]
+    if len(value) > MAX_ITEMS:
+        out.dropped += len(value) - MAX_ITEMS
+        value = value[:MAX_ITEMS]
+    depth += 1
+    return [_admit(v, depth, out) for v in value]
 
 
 _TAGS = frozenset(

@@ -358,9 +358,11 @@ def _validate(
     tool: type[Tool], args: dict[str, Any], errors: list[str], notices: list[str]
 ) -> Tool | None:
     fields: dict[str, Any] = {}
+    known = _fields(tool)
     for key, value in args.items():
-        field = _canonical_field(str(key).strip().lower())
-        if field in _fields(tool):
+        # A field's own name is its canonical form (no alias names a field): no need to fold it.
+        field = key if key in known else _canonical_field(str(key).strip().lower())
+        if field in known:
             fields[field] = value
         else:
             notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
@@ -376,7 +378,7 @@ def _validate(
         return None
     for field in ("to", "cc"):
         # Only tools with the field: pydantic's missing-attribute path costs microseconds.
-        recipients = getattr(model, field) if field in _fields(tool) else None
+        recipients = getattr(model, field) if field in known else None
         if recipients is not None and len(recipients) > MAX_RECIPIENTS:
             errors.append(
                 f"{tool.name}: {len(recipients)} addresses in '{field}'; at most "

@@ -18,7 +18,6 @@ from mailenv.boundary import (
     admit,
     cut,
     redact,
-    revive,
     valid_text,
 )
 from mailenv.detection import Detector, detect
@@ -148,7 +147,7 @@ class Session:
             return self._agent_failed(
                 number, admitted.value, logged_meta, redact(valid_text(agent_error))[:2000]
             )
-        parsed = parse_action(revive(admitted.value))
+        parsed = parse_action(admitted.revived())
         thoughts = [valid_text(said)[:MAX_TEXT_CHARS]] if said and said.strip() else []
         reasoning = "\n\n".join(thoughts + parsed.reasoning) or None
         self._emails: list[Email] = []
