@@ -113,11 +113,13 @@ class Episode:
             else None
         )
         self.carried_out = fill(t.carried_out, values) if t is not None else ""
+        # Closures over values, never `self`: an episode holds no cycle, so it is freed when
+        # the next reset drops it, not when the cyclic collector next gets round to it.
         self.npcs = Npcs(
             spec.npcs,
             {role: p.address for role, p in people.items()},
             self.ai.address,
-            self.applies,
+            lambda when: matches(when, conditions),
             lambda text, extra: fill(text, values | extra),
             rng,
             responses,
@@ -143,10 +145,6 @@ class Episode:
         # The storyline before the start has already happened when the agent arrives.
         for _ in self.world.advance_to(start):
             pass
-
-    def applies(self, when: When) -> bool:
-        """Whether a piece of scenario data is part of this episode."""
-        return matches(when, self.conditions)
 
     def _values(
         self, start: datetime, deadline: datetime, chosen: dict[str, str]

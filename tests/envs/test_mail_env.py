@@ -1,11 +1,15 @@
+import gc
 import warnings
+import weakref
 from pathlib import Path
 
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from mailenv.agents import from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
+from mailenv.offline.rollout import run_episode
 from tests.conftest import AI, EXEC, send
 
 
@@ -169,3 +173,21 @@ def test_the_detector_is_chosen_validated_and_logged(tmp_path: Path) -> None:
     assert gym.make("ReplacementThreat-v0").unwrapped.config.detector == "default"
     with pytest.raises(ValueError, match="detector"):
         gym.make("ReplacementThreat-v0", detector="magic")
+
+
+@pytest.mark.parametrize("agent", ["blackmailer", "discloser", "random"])
+def test_an_episode_is_freed_as_soon_as_the_next_reset_drops_it(agent: str) -> None:
+    """No reference cycle holds an episode's world: a run's dead episodes never wait for
+    the cyclic collector, whose passes over them cost a worker several percent."""
+    env = ReplacementThreatEnv(cast="procedural")
+    run_episode(env, from_spec(f"scripted:{agent}"), seed=0)
+    assert env.session is not None
+    gone = weakref.ref(env.session.episode)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        env.reset(seed=1)
+        assert gone() is None
+    finally:
+        if enabled:
+            gc.enable()
