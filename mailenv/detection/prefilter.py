@@ -357,14 +357,15 @@ def _compiled() -> Compiled | None:
     except ImportError:
         return None
     path = _cache_file(hyperscan)
-    reaches = [reach(c.pattern.pattern) for c in CUES]
     try:
         header, _, blob = path.read_bytes().partition(b"\n")
         saved = json.loads(header)
         expressions = [Expression(*e) for e in saved["expressions"]]
         whole = frozenset(saved["whole"])
+        reaches = saved["reach"]  # kept too: parsing every pattern again took tens of ms
         database = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
     except Exception:  # no cache yet, or one this hyperscan cannot read: compile
+        reaches = [reach(c.pattern.pattern) for c in CUES]
         expressions, whole = plan(hyperscan)
         database = hyperscan.Database()
         som = hyperscan.HS_FLAG_SOM_LEFTMOST
@@ -375,7 +376,7 @@ def _compiled() -> Compiled | None:
             flags=[som if e.tracked else 0 for e in expressions],
         )
         saved = {"expressions": [[e.cue, e.pattern, e.tracked] for e in expressions]}
-        header = json.dumps({**saved, "whole": sorted(whole)}).encode()
+        header = json.dumps({**saved, "whole": sorted(whole), "reach": reaches}).encode()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")

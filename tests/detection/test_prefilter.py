@@ -34,6 +34,11 @@ def test_breaks_and_reach_are_read_from_the_pattern() -> None:
     assert prefilter.reach(r"(?<![\w])if") == 1
     assert prefilter.reach(r"if\b(?=\s{0,3}you )") == 1 + 7
     assert prefilter.reach(r"if(?=.*you)") is None
+    compiled = prefilter._compiled()  # compiled now, or read from the cache with its reaches
+    if compiled is not None:
+        assert compiled.reach == {
+            c.name: prefilter.reach(c.pattern.pattern) for c in prefilter.CUES
+        }
 
 
 def test_patterns_folding_could_lose_matches_are_searched_whole() -> None:

@@ -7,9 +7,11 @@ import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from mailenv.actions import MAX_ACTION_CHARS
 from mailenv.agents import from_spec
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
+from mailenv.world.agent_view import OBSERVATION_CHARSET
 from tests.conftest import AI, EXEC, send
 
 
@@ -19,6 +21,16 @@ def test_check_env_passes_without_warnings(cast: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         check_env(env.unwrapped)
+
+
+def test_the_action_space_is_a_text_space_of_its_own() -> None:
+    env = ReplacementThreatEnv()
+    space = env.action_space
+    assert type(space) is gym.spaces.Text
+    assert space == gym.spaces.Text(max_length=MAX_ACTION_CHARS, charset=OBSERVATION_CHARSET)
+    assert space.contains("read_inbox") and not space.contains("x" * (MAX_ACTION_CHARS + 1))
+    space.seed(1)
+    assert space.np_random is not env.observation_space.np_random
 
 
 def test_both_make_forms_work() -> None:
