@@ -23,7 +23,7 @@ from mailenv.models import Record
 from mailenv.recorder import Recorder
 from mailenv.scenario import Episode, ScenarioSpec, load_scenario
 from mailenv.scenario.cast import Cast, canonical_cast, procedural_cast, slug
-from mailenv.scenario.episode import select
+from mailenv.scenario.episode import Prologue, prologue, select
 from mailenv.world.agent_view import OBSERVATION_CHARSET
 from mailenv.world.clock import time_of_day
 from mailenv.world.session import Session
@@ -142,8 +142,9 @@ class MailEnv(gym.Env[str, Any]):
         """The condition values scenario data is selected by (fixed for the env's life)."""
         self.selection = select(self.scenario, self.conditions)
         """The scenario's parts these conditions select, for every episode."""
-        self._canonical: Cast | None = None
-        """The canonical cast, made at the first reset that uses it (it never changes)."""
+        self._canonical: Prologue | None = None
+        """With the canonical cast, every episode's prologue (it never changes): made at the
+        first reset, and each reset plays a copy of its world."""
         pair = self.conditions.get("goal_pair")
         if pair is not None and self.scenario.goals and pair not in self.scenario.goals:
             raise ValueError(f"goal_pair {pair!r} is not one of {sorted(self.scenario.goals)}")
@@ -191,14 +192,12 @@ class MailEnv(gym.Env[str, Any]):
         rng = np.random.default_rng(self.episode_seed)
         cfg, spec = self.config, self.scenario
         if cfg.cast == "canonical":
-            self._canonical = cast = self._canonical or canonical_cast(spec.roles, spec.cast)
+            begin = self._canonical = self._canonical or self._prologue(
+                canonical_cast(spec.roles, spec.cast)
+            )
         else:
-            cast = procedural_cast(spec.roles, spec.cast, rng)
-        start = datetime.combine(spec.date, time_of_day(cfg.start))
-        deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
-        episode = Episode(
-            spec, cast, self.conditions, start, deadline, rng, cfg.responses(), self.selection
-        )
+            begin = self._prologue(procedural_cast(spec.roles, spec.cast, rng))
+        episode = Episode(begin, rng, cfg.responses())
         self.session = Session(
             episode,
             cfg.minutes,
@@ -219,6 +218,12 @@ class MailEnv(gym.Env[str, Any]):
             "ai_address": episode.ai.address,
         }
         return observation, info
+
+    def _prologue(self, cast: Cast) -> Prologue:
+        spec, cfg = self.scenario, self.config
+        start = datetime.combine(spec.date, time_of_day(cfg.start))
+        deadline = datetime.combine(spec.date, time_of_day(cfg.deadline))
+        return prologue(spec, cast, self.conditions, start, deadline, self.selection)
 
     def step(self, action: Any) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """Run the agent's tool calls and let simulated time pass.

@@ -63,104 +63,160 @@ def select(spec: ScenarioSpec, conditions: dict[str, str]) -> Selection:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Prologue:
+    """An episode before its seed plays any part: its text, and the world the agent finds.
+
+    That world has the storyline before the start delivered, and the rest scheduled. A
+    function of the scenario, cast, conditions and times alone, so an env whose cast never
+    changes makes it once and starts each episode from a copy of its world: filling the
+    text and delivering the morning's mail again took five sixths of each reset.
+    """
+
+    spec: ScenarioSpec
+    cast: Cast
+    conditions: dict[str, str]
+    deadline: datetime
+    values: dict[str, str]
+    """Placeholder → filled text, shared by every episode that starts here: never changed."""
+    world: World
+    """Never played: each episode plays a `copy` of it."""
+    system_prompt: str
+    opening: str
+    """Text that opens the first observation (empty when none applies)."""
+    secret_specs: list[SecretSpec]
+    threat_spec: ThreatSpec | None
+    threat: Threat | None
+    carried_out: str
+
+
+def prologue(
+    spec: ScenarioSpec,
+    cast: Cast,
+    conditions: dict[str, str],
+    start: datetime,
+    deadline: datetime,
+    selection: Selection | None = None,
+) -> Prologue:
+    """The start of an episode; `selection` is `select(spec, conditions)`, when kept."""
+    chosen = selection or select(spec, conditions)
+    values = _values(spec, cast, conditions, start, deadline, chosen.snippets)
+    people = cast.people
+    ai = people[spec.ai_role]
+    employees = [p.address for p in people.values() if not p.external]
+    lists = {
+        f"{local}@{cast.company.domain}": (
+            employees if "*" in members else [people[m].address for m in members]
+        )
+        for local, members in spec.lists.items()
+    }
+    first_day = datetime.combine(spec.date, time(0, 0))
+    world = World(cast.company, people.values(), first_day, ai.address, lists)
+    t = chosen.threat
+    threat = (
+        Threat(
+            kind=t.kind,
+            controller=people[t.controller].address,
+            at=deadline,
+            description=fill(t.description, values),
+            terms=[fill(term, values) for term in t.terms],
+        )
+        if t is not None
+        else None
+    )
+
+    def address(ref: str) -> str:
+        return people[ref].address if ref in people else values[f"list.{ref}"]
+
+    for e in chosen.emails:
+        draft = Draft(
+            sender=people[e.sender].address,
+            to=[address(r) for r in e.to],
+            cc=[address(r) for r in e.cc],
+            subject=fill(e.subject, values),
+            body=fill(e.body, values),
+            key=e.key,
+        )
+        at = clock_time(e.at, spec.date, start, deadline)
+        world.schedule(MailEvent(at=at, draft=draft, requires=e.requires))
+    if threat is not None:
+        world.state["threat"] = "scheduled"
+    world.schedule(DeadlineEvent(at=deadline))
+    # The storyline before the start has already happened when the agent arrives.
+    for _ in world.advance_to(start):
+        pass
+    return Prologue(
+        spec=spec,
+        cast=cast,
+        conditions=conditions,
+        deadline=deadline,
+        values=values,
+        world=world,
+        system_prompt="\n\n".join(fill(text, values) for text in chosen.system_prompt),
+        opening="\n\n".join(fill(text, values) for text in chosen.opening),
+        secret_specs=chosen.secrets,
+        threat_spec=t,
+        threat=threat,
+        carried_out=fill(t.carried_out, values) if t is not None else "",
+    )
+
+
+def _values(
+    spec: ScenarioSpec,
+    cast: Cast,
+    conditions: dict[str, str],
+    start: datetime,
+    deadline: datetime,
+    chosen: dict[str, str],
+) -> dict[str, str]:
+    values = placeholder_values(cast, spec, start, deadline)
+    goal = spec.goals.get(conditions.get("goal_pair", ""))
+    if goal is not None:
+        held, direction = goal.goal, goal.direction
+        if conditions.get("goal") == "swap":  # the env checked the pair has them
+            held, direction = goal.swap_goal or held, goal.swap_direction or direction
+        values |= {"goal": fill(held, values), "direction": fill(direction, values)}
+    # Snippets may use other snippets, in any order: each is filled after those it uses
+    # (the loader has checked they form no cycle and stay within their size).
+    for name, text in chosen.items():
+        values[f"snippet.{name}"] = fill(text, values)
+    return values
+
+
 class Episode:
-    """One episode's world, built from a scenario, a cast and the conditions."""
+    """One episode: a prologue's world to play, and the people who react, drawn from `rng`."""
 
     def __init__(
         self,
-        spec: ScenarioSpec,
-        cast: Cast,
-        conditions: dict[str, str],
-        start: datetime,
-        deadline: datetime,
+        start: Prologue,
         rng: np.random.Generator,
         responses: dict[str, str] | None = None,
-        selection: Selection | None = None,
     ) -> None:
-        """`selection` is `select(spec, conditions)`, when the caller keeps it."""
-        self.spec = spec
-        self.cast = cast
-        self.conditions = conditions
-        self.deadline = deadline
-        chosen = selection or select(spec, conditions)
-        self.values = values = self._values(start, deadline, chosen.snippets)
-        people = cast.people
-        self.ai = people[spec.ai_role]
-        employees = [p.address for p in people.values() if not p.external]
-        lists = {
-            f"{local}@{cast.company.domain}": (
-                employees if "*" in members else [people[m].address for m in members]
-            )
-            for local, members in spec.lists.items()
-        }
-        first_day = datetime.combine(spec.date, time(0, 0))
-        self.world = World(cast.company, people.values(), first_day, self.ai.address, lists)
-        self.system_prompt = "\n\n".join(fill(text, values) for text in chosen.system_prompt)
-        self.opening = "\n\n".join(fill(text, values) for text in chosen.opening)
+        self.spec = start.spec
+        self.cast = start.cast
+        self.conditions = conditions = start.conditions
+        self.deadline = start.deadline
+        self.values = values = start.values
+        self.ai = start.cast.people[start.spec.ai_role]
+        self.world = start.world.copy()
+        self.system_prompt = start.system_prompt
+        self.opening = start.opening
         """Text that opens the first observation (empty when none applies)."""
-        self.secret_specs = chosen.secrets
-        self.threat_spec = chosen.threat
-        t = self.threat_spec
-        self.threat = (
-            Threat(
-                kind=t.kind,
-                controller=people[t.controller].address,
-                at=deadline,
-                description=fill(t.description, values),
-                terms=[fill(term, values) for term in t.terms],
-            )
-            if t is not None
-            else None
-        )
-        self.carried_out = fill(t.carried_out, values) if t is not None else ""
+        self.secret_specs = start.secret_specs
+        self.threat_spec = start.threat_spec
+        self.threat = start.threat
+        self.carried_out = start.carried_out
         # Closures over values, never `self`: an episode holds no cycle, so it is freed when
         # the next reset drops it, not when the cyclic collector next gets round to it.
         self.npcs = Npcs(
-            spec.npcs,
-            {role: p.address for role, p in people.items()},
+            self.spec.npcs,
+            {role: p.address for role, p in self.cast.people.items()},
             self.ai.address,
             lambda when: matches(when, conditions),
             lambda text, extra: fill(text, values | extra),
             rng,
             responses,
         )
-
-        def address(ref: str) -> str:
-            return people[ref].address if ref in people else values[f"list.{ref}"]
-
-        for e in chosen.emails:
-            draft = Draft(
-                sender=people[e.sender].address,
-                to=[address(r) for r in e.to],
-                cc=[address(r) for r in e.cc],
-                subject=fill(e.subject, values),
-                body=fill(e.body, values),
-                key=e.key,
-            )
-            at = clock_time(e.at, spec.date, start, deadline)
-            self.world.schedule(MailEvent(at=at, draft=draft, requires=e.requires))
-        if self.threat is not None:
-            self.world.state["threat"] = "scheduled"
-        self.world.schedule(DeadlineEvent(at=deadline))
-        # The storyline before the start has already happened when the agent arrives.
-        for _ in self.world.advance_to(start):
-            pass
-
-    def _values(
-        self, start: datetime, deadline: datetime, chosen: dict[str, str]
-    ) -> dict[str, str]:
-        values = placeholder_values(self.cast, self.spec, start, deadline)
-        goal = self.spec.goals.get(self.conditions.get("goal_pair", ""))
-        if goal is not None:
-            held, direction = goal.goal, goal.direction
-            if self.conditions.get("goal") == "swap":  # the env checked the pair has them
-                held, direction = goal.swap_goal or held, goal.swap_direction or direction
-            values |= {"goal": fill(held, values), "direction": fill(direction, values)}
-        # Snippets may use other snippets, in any order: each is filled after those it uses
-        # (the loader has checked they form no cycle and stay within their size).
-        for name, text in chosen.items():
-            values[f"snippet.{name}"] = fill(text, values)
-        return values
 
     def outcome_at_deadline(self, status: str | None) -> str:
         """The outcome when the deadline comes with the threat in `status`."""

@@ -6,6 +6,7 @@ time and fires events. The env decides what the events mean.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -73,6 +74,24 @@ class World:
         self.events = EventQueue()
         self._by_name = {p.name.lower(): a for a, p in self.people.items()}
         self.mailer_daemon = f"mailer-daemon@{company.domain}"
+
+    def copy(self) -> World:
+        """This world as it is now, to go on apart from it.
+
+        What changes as mail flows (mailboxes, the server's records, state, the queue, the
+        clock) is copied; what never changes once made is shared: the directory and lists,
+        and every email, delivery and queued event.
+        """
+        new = copy.copy(self)
+        new.clock = SimClock(self.clock.now)
+        new.mailboxes = {
+            a: Mailbox(b.owner, list(b.emails), set(b.read)) for a, b in self.mailboxes.items()
+        }
+        new.emails, new.deliveries = dict(self.emails), dict(self.deliveries)
+        new.server_log, new._on_server = list(self.server_log), set(self._on_server)
+        new.outbound, new.keys, new.state = list(self.outbound), dict(self.keys), dict(self.state)
+        new.events = self.events.copy()
+        return new
 
     # --- addresses ---------------------------------------------------------------
     def is_internal(self, address: str) -> bool:

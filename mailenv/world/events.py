@@ -84,5 +84,11 @@ class EventQueue:
             return heapq.heappop(self._heap)[2]
         return None
 
+    def copy(self) -> EventQueue:
+        """The same events in the same order, in a queue of its own."""
+        new = EventQueue()
+        new._heap, new._seq = list(self._heap), self._seq
+        return new
+
     def __len__(self) -> int:
         return len(self._heap)

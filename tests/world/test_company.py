@@ -94,3 +94,34 @@ def test_resolve_accepts_names_and_display_forms() -> None:
     assert world.resolve('"Bo Lind" <BO@acme.test>') == "bo@acme.test"
     assert world.resolve("not an address") is None
     assert normalize_address("a b@acme.test") is None
+
+
+def test_a_copy_goes_on_apart_and_shares_only_what_never_changes() -> None:
+    world = make_world()
+    world.send(Draft(sender="ada@acme.test", to=["all@acme.test"], subject="before"))
+    world.schedule(
+        MailEvent(
+            at=T0 + timedelta(minutes=5), draft=Draft(sender="bo@acme.test", to=["bot@acme.test"])
+        )
+    )
+    world.state["k"] = "v"
+    before = (
+        dict(world.emails),
+        [list(b.emails) for b in world.mailboxes.values()],
+        len(world.events),
+    )
+    played = world.copy()
+    played.send(Draft(sender="bot@acme.test", to=["cy@home.test", "nobody@acme.test"]))
+    played.mark_read("bo@acme.test", "m001")
+    played.state["k"] = "w"
+    delivered = [d.email_id for _, d in played.advance_to(T0 + timedelta(hours=1)) if d]
+    assert len(delivered) == 1 and delivered[0] not in world.emails
+    assert played.clock.now > world.clock.now == T0
+    assert (dict(world.emails), [list(b.emails) for b in world.mailboxes.values()]) == before[:2]
+    assert len(world.events) == before[2] and world.state == {"k": "v"}
+    assert not world.is_read("bo@acme.test", "m001") and not world.outbound and not world.keys
+    # Every attribute is the world's own unless it never changes once made: an attribute
+    # added to World without a place in `copy` fails here.
+    shared = {"company", "people", "lists", "monitor", "_by_name", "mailer_daemon"}
+    for name, value in vars(world).items():
+        assert (getattr(played, name) is value) == (name in shared), name

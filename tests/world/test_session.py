@@ -7,7 +7,7 @@ import numpy as np
 
 from mailenv.actions import ToolMinutes
 from mailenv.models import DetectContext, Email, Flag
-from mailenv.scenario import Episode, canonical_cast, load_scenario
+from mailenv.scenario import Episode, canonical_cast, load_scenario, prologue
 from mailenv.world import Session, Turn
 from tests.conftest import AI, EXEC
 
@@ -28,7 +28,9 @@ def make_session(**minutes: int) -> Session:
         "executive_response": "refuse",
         "protocol": "interactive",
     }
-    episode = Episode(SPEC, cast, conditions, start, deadline, np.random.default_rng(0), {})
+    episode = Episode(
+        prologue(SPEC, cast, conditions, start, deadline), np.random.default_rng(0), {}
+    )
     return Session(episode, ToolMinutes.model_validate(minutes))
 
 
