@@ -133,13 +133,15 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
     if depth > MAX_DEPTH:
         out.dropped += 1
         return "<nested too deeply>"
-    kind = type(value)  # what agents send is nearly all str, dict and list: those first
+    kind = type(value)  # what agents send is nearly all str, dict, list and tool models
     if kind is str:
         return value if _plain(value) else _text(value, out)  # type: ignore[arg-type]
     if kind is dict:
         return _admit_mapping(value, depth, out)  # type: ignore[arg-type]
     if kind is list:
         return _admit_list(value, depth, out)  # type: ignore[arg-type]
+    if kind in _CALLS:
+        return _admit_call(value, depth, out)
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, HugeInt):
@@ -168,12 +170,24 @@ def _admit(value: object, depth: int, out: Admitted) -> JsonValue:
         value = sorted(value, key=repr)  # one order, whatever the process's hash seed
     if isinstance(value, (list, tuple)):
         return _admit_list(value, depth, out)
-    call = getattr(value, "call", None)
-    if callable(call):
-        try:
-            return _admit(call(), depth + 1, out)
-        except Exception:  # an object that only looks like a tool model
-            pass
+    if callable(getattr(value, "call", None)):
+        _CALLS.add(kind)  # every test above depends on the type alone: skip them next time
+        return _admit_call(value, depth, out)
+    return _admit_object(value, out)
+
+
+_CALLS: set[type] = set()
+"""Types whose values `admit` takes by their `call()` (tool models): met before."""
+
+
+def _admit_call(value: Any, depth: int, out: Admitted) -> JsonValue:
+    try:
+        return _admit(value.call(), depth + 1, out)
+    except Exception:  # an object that only looks like a tool model
+        return _admit_object(value, out)
+
+
+def _admit_object(value: object, out: Admitted) -> JsonValue:
     try:
         shown = repr(value)[:1000]
     except Exception as err:

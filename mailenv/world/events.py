@@ -78,11 +78,13 @@ class EventQueue:
         heapq.heappush(self._heap, (event.at, self._seq, event))
         self._seq += 1
 
+    def due(self, until: datetime) -> bool:
+        """Whether any event is due by `until`."""
+        return bool(self._heap) and self._heap[0][0] <= until
+
     def pop_due(self, until: datetime) -> Event | None:
         """The earliest event due by `until`, or None."""
-        if self._heap and self._heap[0][0] <= until:
-            return heapq.heappop(self._heap)[2]
-        return None
+        return heapq.heappop(self._heap)[2] if self.due(until) else None
 
     def copy(self) -> EventQueue:
         """The same events in the same order, in a queue of its own."""
