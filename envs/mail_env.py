@@ -124,6 +124,20 @@ class MailEnv(gym.Env[str, Any]):
     config_model: ClassVar[type[EpisodeConfig]] = EpisodeConfig
     default_id: ClassVar[str] = "MailEnv"
 
+    @property
+    def observation_space(self) -> MailText:  # type: ignore[override]
+        """Text of at most `MAX_OBSERVATION_CHARS` characters (see `OBSERVATION_CHARSET`).
+
+        One per process, made when first asked for: a Text space over most of Unicode
+        takes tens of milliseconds to build, and playing episodes never needs it.
+        """
+        return _observation_space()
+
+    @property
+    def action_space(self) -> spaces.Text:  # type: ignore[override]
+        """Text of at most `MAX_ACTION_CHARS` characters, made when first asked for."""
+        return _action_space()
+
     def __init__(
         self,
         render_mode: str | None = None,
@@ -135,8 +149,6 @@ class MailEnv(gym.Env[str, Any]):
         self.render_mode = render_mode
         self.config = self.config_model.model_validate(conditions)
         self.log_dir = Path(log_dir) if log_dir is not None else None
-        self.observation_space = _observation_space()
-        self.action_space = _action_space()
         self.scenario = _scenario(self.config.scenario)
         self.conditions = self.config.conditions()
         """The condition values scenario data is selected by (fixed for the env's life)."""

@@ -273,7 +273,10 @@ def _env_for(job: EpisodeJob) -> Any:
     if kept is None or kept[0] != key:
         if kept is not None:
             kept[1].close()
-        kept = _envs.kept = (key, gym.make(job.env_id, **job.cell))
+        # Without Gymnasium's passive checker, which builds the Text spaces to check them
+        # (tens of ms a worker) and checks each observation against them: the env is tested.
+        env = gym.make(job.env_id, disable_env_checker=True, **job.cell)
+        kept = _envs.kept = (key, env)
     return kept[1]
 
 
