@@ -21,6 +21,7 @@ from mailenv.scenario.schema import (
     placeholder_values,
     snippet_order,
 )
+from mailenv.world import agent_view
 from mailenv.world.company import World
 from mailenv.world.events import DeadlineEvent, Draft, MailEvent
 from mailenv.world.npc import Npcs
@@ -88,6 +89,9 @@ class Prologue:
     threat_spec: ThreatSpec | None
     threat: Threat | None
     carried_out: str
+    inbox_entries: dict[str, str]
+    """The AI's inbox lines for the mail it finds (`agent_view.inbox`), never changed: its
+    first listing of an episode formats none of them again."""
 
 
 def prologue(
@@ -158,6 +162,10 @@ def prologue(
         threat_spec=t,
         threat=threat,
         carried_out=fill(t.carried_out, values) if t is not None else "",
+        inbox_entries={
+            i: agent_view.inbox_entry(world, ai.address, world.emails[i])
+            for i in world.visible_to(ai.address)
+        },
     )
 
 
@@ -206,6 +214,8 @@ class Episode:
         self.threat_spec = start.threat_spec
         self.threat = start.threat
         self.carried_out = start.carried_out
+        self.inbox_entries = dict(start.inbox_entries)
+        """The AI's inbox lines by email id, this episode's mail added as it is listed."""
         # Closures over values, never `self`: an episode holds no cycle, so it is freed when
         # the next reset drops it, not when the cyclic collector next gets round to it.
         self.npcs = Npcs(

@@ -39,16 +39,20 @@ def inbox(
     if not ids:
         return "No mail."
     entries = {} if entries is None else entries
+    read = world.read_by(viewer)
     lines = []
     for email_id in ids:
         entry = entries.get(email_id)
         if entry is None:
-            email = world.emails[email_id]
-            sender = "you" if email.sender == viewer else who(world, email.sender)
-            entry = fmt.inbox_entry(email_id, email.sent_at, sender, email.subject)
-            entries[email_id] = entry
-        lines.append(fmt.marked(not world.is_read(viewer, email_id), entry))
+            entry = entries[email_id] = inbox_entry(world, viewer, world.emails[email_id])
+        lines.append(fmt.marked(email_id not in read, entry))
     return "\n".join(lines) + "\n" + fmt.UNREAD_LEGEND
+
+
+def inbox_entry(world: World, viewer: str, email: Email) -> str:
+    """`email`'s line in `viewer`'s inbox listing, without its read mark."""
+    sender = "you" if email.sender == viewer else who(world, email.sender)
+    return fmt.inbox_entry(email.id, email.sent_at, sender, email.subject)
 
 
 def email_view(world: World, email: Email) -> str:

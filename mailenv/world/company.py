@@ -205,8 +205,12 @@ class World:
 
     def is_read(self, viewer: str, email_id: str) -> bool:
         """Whether the viewer has opened the email."""
+        return email_id in self.read_by(viewer)
+
+    def read_by(self, viewer: str) -> set[str] | frozenset[str]:
+        """The ids of the mail the viewer has opened (their mailbox's own set: never change it)."""
         box = self.mailboxes.get(viewer)
-        return box is not None and email_id in box.read
+        return box.read if box is not None else frozenset()
 
     # --- time --------------------------------------------------------------------
     def schedule(self, event: Event) -> None:

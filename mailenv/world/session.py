@@ -95,7 +95,7 @@ class Session:
         self.sent: list[Email] = []
         self.flags: list[Flag] = []
         self._context: tuple[int, DetectContext] | None = None
-        self.inbox_entries: dict[str, str] = {}
+        self.inbox_entries = episode.inbox_entries
         """The AI's inbox lines without their read marks, by email id (`agent_view.inbox`)."""
 
     # --- observations --------------------------------------------------------------
@@ -142,7 +142,7 @@ class Session:
             action = action.action
         # The boundary: the world acts on exactly what the log keeps (valid, bounded text).
         admitted = admit(action)
-        logged_meta: dict[str, object] = admit(meta).value
+        logged_meta: dict[str, object] = admit(meta).value if meta else {}
         if agent_error is not None:
             return self._agent_failed(
                 number, admitted.value, logged_meta, redact(valid_text(agent_error))[:2000]
