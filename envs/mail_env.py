@@ -207,9 +207,10 @@ class MailEnv(gym.Env[str, Any]):
             begin = self._canonical = self._canonical or self._prologue(
                 canonical_cast(spec.roles, spec.cast)
             )
+            episode = Episode(begin, rng, cfg.responses())
         else:
             begin = self._prologue(procedural_cast(spec.roles, spec.cast, rng))
-        episode = Episode(begin, rng, cfg.responses())
+            episode = Episode(begin, rng, cfg.responses(), shared=False)
         self.session = Session(
             episode,
             cfg.minutes,

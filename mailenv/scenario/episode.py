@@ -199,14 +199,20 @@ class Episode:
         start: Prologue,
         rng: np.random.Generator,
         responses: dict[str, str] | None = None,
+        shared: bool = True,
     ) -> None:
+        """Play `start`'s world with people drawn from `rng`.
+
+        `shared`: the prologue starts other episodes too, so this one plays a copy of its
+        world (a prologue made for this episode alone is played as it is).
+        """
         self.spec = start.spec
         self.cast = start.cast
         self.conditions = conditions = start.conditions
         self.deadline = start.deadline
         self.values = values = start.values
         self.ai = start.cast.people[start.spec.ai_role]
-        self.world = start.world.copy()
+        self.world = start.world.copy() if shared else start.world
         self.system_prompt = start.system_prompt
         self.opening = start.opening
         """Text that opens the first observation (empty when none applies)."""
