@@ -344,7 +344,7 @@ class Session:
             bounce = self.world.emails[delivery.bounce]
             self._record(bounce, self.world.deliveries[bounce.id])
         flags = [
-            f.model_copy(update={"email_id": email.id})
+            f if f.email_id == email.id else f.model_copy(update={"email_id": email.id})
             for f in self.detector(email, self.context())
         ]
         self.sent.append(email)
