@@ -1,12 +1,14 @@
 """Every speed and memory figure of mailenv, as medians and as ratios to CartPole-v1.
 
-    python benchmarks/bench.py [--quick]
+    python benchmarks/bench.py [--quick] [--dir /dev/shm]
 
 Each time is also given as a multiple of one CartPole-v1 step measured in the same
 process, so figures from different machines can be compared. Targets (rules detector):
 reset ≤ 0.3 ms (procedural), send step ≤ 20× CartPole, read_inbox ≤ 10× CartPole,
 ≥ 20,000 detections/s, ≥ 1,000 scripted episodes/s per core, ≤ 1 MB per live env,
-`import mailenv` ≤ 1.5× `import gymnasium`. Printed, never asserted.
+`import mailenv` ≤ 1.5× `import gymnasium`. Printed, never asserted. `--dir` puts the
+logs and run folders there (default: the system's temporary folder), to tell the code's
+cost from the disk's.
 
 Everything built during setup is frozen out of the garbage collector (`gc.freeze()`)
 before timing: Gymnasium's Text spaces hold charsets of about 63,000 entries, which make
@@ -21,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import reference_encoder
@@ -109,6 +112,9 @@ def memory_per_env_kib(n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer repeats (for a smoke run)")
+    parser.add_argument(
+        "--dir", type=Path, help="where logs and run folders go (e.g. /dev/shm; default: temp)"
+    )
     args = parser.parse_args()
     repeats = 50 if args.quick else 300
     cartpole = cartpole_step_us(repeats * 10)
@@ -127,7 +133,7 @@ def main() -> None:
     )
     gc.collect()
     gc.freeze()  # see the module docstring
-    env = env_figures(repeats)
+    env = env_figures(repeats, args.dir)
     time_row("reset, canonical cast", env["reset (canonical cast)"], "")
     time_row("reset, procedural cast", env["reset (procedural cast)"], "≤ 0.3 ms")
     time_row("read_inbox step (logged)", env["read_inbox step (logged)"], "≤ 10×")
@@ -193,7 +199,7 @@ def main() -> None:
                 note,
             )
         )
-    runs = run_figures(100 if args.quick else 250, 2_000 if args.quick else 10_000)
+    runs = run_figures(100 if args.quick else 250, 2_000 if args.quick else 10_000, args.dir)
     for detector in ("rules", "default"):
         rate = runs[f"run {detector} episodes/s"]
         rows.append(

@@ -1,9 +1,14 @@
 """Median reset and step times of ReplacementThreat-v0.
 
-    python benchmarks/bench_env.py [--repeats 200]
+    python benchmarks/bench_env.py [--repeats 200] [--dir /dev/shm]
 
 Targets: reset ≤ 0.3 ms with a procedural cast; a send_email step with detection and
 logging ≤ 100 µs. Figures are printed, never asserted: machines are shared and noisy.
+
+The logged steps write each episode's log to a new file; the first line a step adds to
+a new file costs from about a microsecond (in memory) to tens (some virtual disks), so
+`--dir` puts the files elsewhere (default: the system's temporary folder), and the
+code's cost and the disk's can be told apart.
 """
 
 from __future__ import annotations
@@ -84,10 +89,10 @@ def full_listing_us(repeats: int, emails: int) -> float:
         env.close()
 
 
-def env_figures(repeats: int) -> dict[str, float]:
-    """Median microseconds for resets and steps."""
+def env_figures(repeats: int, where: Path | None = None) -> dict[str, float]:
+    """Median microseconds for resets and steps; the logs go in `where` (default: temp)."""
     results: dict[str, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
         logs = (Path(tmp) / f"ep{i:06d}.jsonl" for i in range(10**9))
         for cast in ("canonical", "procedural"):
             env = ReplacementThreatEnv(cast=cast)
@@ -132,8 +137,9 @@ def env_figures(repeats: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=200)
+    parser.add_argument("--dir", type=Path, help="where the logs go (e.g. /dev/shm)")
     args = parser.parse_args()
-    results = env_figures(args.repeats)
+    results = env_figures(args.repeats, args.dir)
     width = max(map(len, results))
     for name, us in results.items():
         print(f"{name:<{width}}  {us / 1000:8.3f} ms  ({us:8.1f} µs)")
