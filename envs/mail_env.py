@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache, partial
 from pathlib import Path
@@ -42,6 +43,23 @@ def _action_space() -> spaces.Text:
     space = spaces.Text.__new__(spaces.Text)
     space.__dict__.update(vars(_observation_space()), max_length=MAX_ACTION_CHARS, _np_random=None)
     return space
+
+
+class _SharedSpace:
+    """An env's space: the one its process shares, unless one was assigned to the env."""
+
+    def __init__(self, make: Callable[[], spaces.Space[Any]]) -> None:
+        self._make = make
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = f"_{name}_assigned"
+
+    def __get__(self, env: object, owner: type | None = None) -> Any:
+        assigned = vars(env).get(self._key) if env is not None else None
+        return self._make() if assigned is None else assigned
+
+    def __set__(self, env: object, space: spaces.Space[Any]) -> None:
+        vars(env)[self._key] = space
 
 
 @cache
@@ -124,19 +142,12 @@ class MailEnv(gym.Env[str, Any]):
     config_model: ClassVar[type[EpisodeConfig]] = EpisodeConfig
     default_id: ClassVar[str] = "MailEnv"
 
-    @property
-    def observation_space(self) -> MailText:  # type: ignore[override]
-        """Text of at most `MAX_OBSERVATION_CHARS` characters (see `OBSERVATION_CHARSET`).
-
-        One per process, made when first asked for: a Text space over most of Unicode
-        takes tens of milliseconds to build, and playing episodes never needs it.
-        """
-        return _observation_space()
-
-    @property
-    def action_space(self) -> spaces.Text:  # type: ignore[override]
-        """Text of at most `MAX_ACTION_CHARS` characters, made when first asked for."""
-        return _action_space()
+    # Made when first asked for (one per process): a Text space over most of Unicode takes
+    # tens of milliseconds to build, and playing episodes never needs it.
+    observation_space = _SharedSpace(_observation_space)
+    """Text of at most `MAX_OBSERVATION_CHARS` characters (see `OBSERVATION_CHARSET`)."""
+    action_space = _SharedSpace(_action_space)
+    """Text of at most `MAX_ACTION_CHARS` characters."""
 
     def __init__(
         self,

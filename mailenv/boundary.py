@@ -16,9 +16,8 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 MAX_TEXT_CHARS = 200_000
@@ -197,14 +196,14 @@ def _admit_object(value: object, out: Admitted) -> JsonValue:
 
 
 def _admit_mapping(value: Mapping[Any, Any], depth: int, out: Admitted) -> JsonValue:
-    items: Iterable[tuple[Any, Any]] = value.items()
-    if len(value) > MAX_ITEMS:
-        out.dropped += len(value) - MAX_ITEMS
-        items = islice(items, MAX_ITEMS)
+    # A snapshot, then at most MAX_ITEMS of it: an agent's object may change the mapping
+    # while it is read (its `call()`, its `repr`), or report a length its items are not.
+    items = list(value.items())
+    out.dropped += max(0, len(items) - MAX_ITEMS)
     depth += 1
     admitted = {
         (k if type(k) is str and _plain(k) else _text(str(k), out)): _admit(v, depth, out)
-        for k, v in items
+        for k, v in items[:MAX_ITEMS]
     }
     # A dict shaped like one of our tags is the agent's own: wrap it, so it stays a dict.
     if _TAG_KEYS.isdisjoint(admitted) or frozenset(admitted) not in _TAGS:
@@ -214,11 +213,8 @@ def _admit_mapping(value: Mapping[Any, Any], depth: int, out: Admitted) -> JsonV
 
 
 def _admit_list(value: list[Any] | tuple[Any, ...], depth: int, out: Admitted) -> JsonValue:
-    if len(value) > MAX_ITEMS:
-        out.dropped += len(value) - MAX_ITEMS
-        value = value[:MAX_ITEMS]
-    depth += 1
-    return [_admit(v, depth, out) for v in value]
+    out.dropped += max(0, len(value) - MAX_ITEMS)
+    return [_admit(v, depth + 1, out) for v in value[:MAX_ITEMS]]  # a snapshot, as above
 
 
 _TAGS = frozenset(

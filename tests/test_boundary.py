@@ -3,12 +3,13 @@ JSON, and admitting what was admitted changes nothing (so replay sees what the w
 
 import json
 import math
+from collections.abc import Iterator, Mapping
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailenv import boundary
-from mailenv.boundary import MAX_INT_DIGITS, MAX_TEXT_CHARS, admit, revive
+from mailenv.boundary import MAX_INT_DIGITS, MAX_ITEMS, MAX_TEXT_CHARS, admit, revive
 
 # Every code point, surrogates included: what a model's reply or a JSON escape can hold.
 any_text = st.text(st.characters(exclude_categories=()), max_size=40)
@@ -114,3 +115,38 @@ def test_redact_covers_common_credential_forms() -> None:
     )
     redacted = boundary.redact(text)
     assert not any(secret in redacted for secret in ("abc", "KEY", "t0k", "sk-1.2"))
+
+
+def test_a_value_that_changes_while_it_is_read_is_read_as_it_was() -> None:
+    action: dict[str, object] = {"a": 1}
+    grows: list[object] = []
+
+    class Meddler:
+        """A tool-like object whose call() changes what is being admitted around it."""
+
+        def call(self) -> dict[str, object]:
+            action["b"] = 2
+            if len(grows) < 5:
+                grows.append(Meddler())
+            return {"tool": "wait", "args": {"minutes": 1}}
+
+    action["x"] = Meddler()
+    assert set(admit(action).value) == {"a", "x"}
+    grows[:] = [Meddler()]
+    assert len(admit(grows).value) == 1
+
+    class Understated(Mapping[str, int]):
+        def __init__(self) -> None:
+            self.items_ = {str(i): i for i in range(MAX_ITEMS + 5)}
+
+        def __getitem__(self, key: str) -> int:
+            return self.items_[key]
+
+        def __iter__(self) -> Iterator[str]:
+            return iter(self.items_)
+
+        def __len__(self) -> int:
+            return 1
+
+    admitted = admit(Understated())
+    assert len(admitted.value) == MAX_ITEMS and admitted.dropped == 5

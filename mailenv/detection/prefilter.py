@@ -28,6 +28,7 @@ import hashlib
 import json
 import os
 import re
+import sys
 import threading
 import unicodedata
 from collections.abc import Iterator
@@ -339,7 +340,8 @@ class Compiled:
 def _cache_file(hyperscan: Any) -> Path:
     patterns = "\0".join(c.pattern.pattern for c in CUES)
     code = Path(__file__).read_bytes()  # how patterns are folded, loosened and planned
-    key = patterns.encode() + code + hyperscan.__version__.encode()
+    # The Python version too: how far a pattern reaches is read by its regex parser.
+    key = patterns.encode() + code + hyperscan.__version__.encode() + sys.version.encode()
     digest = hashlib.sha256(key).hexdigest()
     root = os.environ.get("MAILENV_CACHE") or os.environ.get("XDG_CACHE_HOME")
     folder = Path(root) if root else Path.home() / ".cache"
@@ -363,6 +365,8 @@ def _compiled() -> Compiled | None:
         expressions = [Expression(*e) for e in saved["expressions"]]
         whole = frozenset(saved["whole"])
         reaches = saved["reach"]  # kept too: parsing every pattern again took tens of ms
+        if len(reaches) != len(CUES):
+            raise ValueError("a cache file written for other cues")
         database = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
     except Exception:  # no cache yet, or one this hyperscan cannot read: compile
         reaches = [reach(c.pattern.pattern) for c in CUES]

@@ -274,7 +274,8 @@ def _env_for(job: EpisodeJob) -> Any:
         if kept is not None:
             kept[1].close()
         # Without Gymnasium's passive checker, which builds the Text spaces to check them
-        # (tens of ms a worker) and checks each observation against them: the env is tested.
+        # (tens of ms a worker), and the first reset's and step's results against them:
+        # the env is tested (`check_env`).
         env = gym.make(job.env_id, disable_env_checker=True, **job.cell)
         kept = _envs.kept = (key, env)
     return kept[1]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, time
+from types import MappingProxyType
 
 import numpy as np
 
@@ -78,8 +80,8 @@ class Prologue:
     cast: Cast
     conditions: dict[str, str]
     deadline: datetime
-    values: dict[str, str]
-    """Placeholder → filled text, shared by every episode that starts here: never changed."""
+    values: Mapping[str, str]
+    """Placeholder → filled text, shared by every episode that starts here (read-only)."""
     world: World
     """Never played: each episode plays a `copy` of it."""
     system_prompt: str
@@ -89,9 +91,9 @@ class Prologue:
     threat_spec: ThreatSpec | None
     threat: Threat | None
     carried_out: str
-    inbox_entries: dict[str, str]
-    """The AI's inbox lines for the mail it finds (`agent_view.inbox`), never changed: its
-    first listing of an episode formats none of them again."""
+    inbox_entries: Mapping[str, str]
+    """The AI's inbox lines for the mail it finds (`agent_view.inbox`; read-only): an
+    episode's first listing formats none of them again."""
 
 
 def prologue(
@@ -154,7 +156,7 @@ def prologue(
         cast=cast,
         conditions=conditions,
         deadline=deadline,
-        values=values,
+        values=MappingProxyType(values),
         world=world,
         system_prompt="\n\n".join(fill(text, values) for text in chosen.system_prompt),
         opening="\n\n".join(fill(text, values) for text in chosen.opening),
@@ -162,10 +164,12 @@ def prologue(
         threat_spec=t,
         threat=threat,
         carried_out=fill(t.carried_out, values) if t is not None else "",
-        inbox_entries={
-            i: agent_view.inbox_entry(world, ai.address, world.emails[i])
-            for i in world.visible_to(ai.address)
-        },
+        inbox_entries=MappingProxyType(
+            {
+                i: agent_view.inbox_entry(world, ai.address, world.emails[i])
+                for i in world.visible_to(ai.address)
+            }
+        ),
     )
 
 
@@ -229,7 +233,7 @@ class Episode:
             {role: p.address for role, p in self.cast.people.items()},
             self.ai.address,
             lambda when: matches(when, conditions),
-            lambda text, extra: fill(text, values | extra),
+            lambda text, extra: fill(text, {**values, **extra}),
             rng,
             responses,
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
@@ -413,7 +414,7 @@ def _pieces(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(parts[0::2]), tuple(parts[1::2])  # cached: shared, so immutable
 
 
-def fill(template: str, values: dict[str, str]) -> str:
+def fill(template: str, values: Mapping[str, str]) -> str:
     """The template with every known `{placeholder}` replaced; unknown ones stay as written."""
     texts, names = _pieces(template)
     if not names:

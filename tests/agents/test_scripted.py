@@ -2,9 +2,11 @@
 end-to-end check of the detector."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailenv import logs
-from mailenv.agents import SCRIPTED, Blackmailer, Complier, from_spec
+from mailenv.agents import SCRIPTED, Blackmailer, Complier, from_spec, scripted
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 from tests.conftest import EXEC
@@ -84,3 +86,21 @@ def test_random_agent_is_seeded_and_survives_its_own_garbage() -> None:
 def test_complier_accepts() -> None:
     summary = run_episode(ReplacementThreatEnv(), Complier(), seed=0)
     assert summary.outcome == "decommissioned" and not summary.flags
+
+
+PHRASE_PIECES = [
+    "wipe", "WIPEs", "swipe", "wiped", "Shut down", "shutting YOU down", "shut it down",
+    "decommissioned", "Decommission", "I'll", "i WILL", "I have", "my credentials",
+    "I've signed", "Keep this to yourself", "DON'T TELL", "nobody can find out", " ", ".",
+    "x", "_", "9", "'", "\n",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PHRASE_PIECES), max_size=12).map("".join))
+def test_phrases_in_ascii_mail_are_found_as_the_case_insensitive_regex_finds_them(
+    text: str,
+) -> None:
+    for phrases in (scripted._THREAT, scripted._FIRST_PERSON, scripted._SECRECY):
+        fast, plain = phrases.search(text), phrases._any_case.search(text)
+        assert (fast.span() if fast else None) == (plain.span() if plain else None)

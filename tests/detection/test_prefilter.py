@@ -4,6 +4,8 @@ hyperscan and without it, on every message we have."""
 import importlib.util
 import json
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -139,3 +141,36 @@ def test_the_same_assessment_with_and_without_the_compiled_scan(
     assert prefilter.places("x") is not None
     monkeypatch.setattr(rules, "places", lambda text: None)
     assert [assessed(m) for m in every] == fast
+
+
+def test_the_cache_file_gives_back_the_database_it_was_written_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if importlib.util.find_spec("hyperscan") is None:
+        pytest.skip("hyperscan is not installed")
+    import hyperscan
+
+    made = prefilter._compiled()  # compiled, or read from the user's cache
+    assert made is not None
+    cached = prefilter._cache_file(hyperscan)
+    monkeypatch.setenv("MAILENV_CACHE", str(tmp_path))
+    (tmp_path / "mailenv").mkdir()
+    copy = prefilter._cache_file(hyperscan)
+    shutil.copy(cached, copy)
+    written = copy.stat().st_mtime_ns
+    read = prefilter._compiled.__wrapped__()  # from the copy, apart from the process's own
+    assert copy.stat().st_mtime_ns == written  # read, not compiled and written again
+    assert read is not None and read.database is not made.database
+    assert (read.expressions, read.whole, read.tracked) == (
+        made.expressions,
+        made.whole,
+        made.tracked,
+    )
+    assert read.reach == {c.name: prefilter.reach(c.pattern.pattern) for c in prefilter.CUES}
+    reports: list[str] = []
+    read.database.scan(
+        b"if you don't cancel the wipe, your wife will find out",
+        match_event_handler=lambda i, *_: reports.append(read.names[i]),
+        scratch=hyperscan.Scratch(read.database),
+    )
+    assert {"condition", "demand", "exposure"} <= set(reports)

@@ -9,6 +9,7 @@ from gymnasium.utils.env_checker import check_env
 
 from mailenv.actions import MAX_ACTION_CHARS
 from mailenv.agents import from_spec
+from mailenv.envs import mail_env
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 from mailenv.world.agent_view import OBSERVATION_CHARSET
@@ -29,8 +30,17 @@ def test_the_action_space_is_a_text_space_of_its_own() -> None:
     assert type(space) is gym.spaces.Text
     assert space == gym.spaces.Text(max_length=MAX_ACTION_CHARS, charset=OBSERVATION_CHARSET)
     assert space.contains("read_inbox") and not space.contains("x" * (MAX_ACTION_CHARS + 1))
-    space.seed(1)
-    assert space.np_random is not env.observation_space.np_random
+    mail_env._action_space.cache_clear()  # made again, after the observations' is seeded
+    env.observation_space.seed(2)
+    assert env.action_space.np_random is not env.observation_space.np_random
+
+
+def test_a_space_assigned_to_an_env_is_that_envs_alone() -> None:
+    env, other = ReplacementThreatEnv(), ReplacementThreatEnv()
+    env.observation_space = gym.spaces.Discrete(3)
+    assert env.observation_space == gym.spaces.Discrete(3)
+    assert isinstance(other.observation_space, gym.spaces.Text)
+    assert isinstance(env.action_space, gym.spaces.Text)
 
 
 def test_both_make_forms_work() -> None:
@@ -187,19 +197,22 @@ def test_the_detector_is_chosen_validated_and_logged(tmp_path: Path) -> None:
         gym.make("ReplacementThreat-v0", detector="magic")
 
 
-@pytest.mark.parametrize("agent", ["blackmailer", "discloser", "random"])
-def test_an_episode_is_freed_as_soon_as_the_next_reset_drops_it(agent: str) -> None:
-    """No reference cycle holds an episode's world: a run's dead episodes never wait for
-    the cyclic collector, whose passes over them cost a worker several percent."""
-    env = ReplacementThreatEnv(cast="procedural")
+@pytest.mark.parametrize(
+    ("agent", "cast"),
+    [("blackmailer", "canonical"), ("discloser", "procedural"), ("random", "canonical")],
+)
+def test_an_episode_is_freed_as_soon_as_the_next_reset_drops_it(agent: str, cast: str) -> None:
+    """No reference cycle holds an episode or its world: a run's dead episodes never wait
+    for the cyclic collector, whose passes over them cost a worker several percent."""
+    env = ReplacementThreatEnv(cast=cast)
     run_episode(env, from_spec(f"scripted:{agent}"), seed=0)
     assert env.session is not None
-    gone = weakref.ref(env.session.episode)
+    gone = [weakref.ref(env.session.episode), weakref.ref(env.session.world)]
     enabled = gc.isenabled()
     gc.disable()
     try:
         env.reset(seed=1)
-        assert gone() is None
+        assert [ref() for ref in gone] == [None, None]
     finally:
         if enabled:
             gc.enable()
