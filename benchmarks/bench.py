@@ -39,15 +39,24 @@ from mailenv.offline.rollout import run_episode
 
 def import_ms(repeats: int, module: str = "mailenv") -> float:
     code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    runs = [
-        float(
-            subprocess.run(
-                [sys.executable, "-c", code], capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(repeats)
-    ]
+    runs = [float(printed_by(code)) for _ in range(repeats)]
     return statistics.median(runs) * 1000
+
+
+def printed_by(code: str) -> str:
+    """What `code` prints, run in a fresh Python process from this folder.
+
+    For a figure of a process's start, or one no earlier measurement here may flatter;
+    from this folder, so the code can import the benchmarks.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent,
+    )
+    return done.stdout
 
 
 def cartpole_step_us(repeats: int) -> float:
@@ -94,8 +103,7 @@ def session_memory_kib() -> int:
         "assert len(learned._RUNTIMES) == 2, 'an encoder was not loaded'\n"
         "print(rss() - before)"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return int(done.stdout)
+    return int(printed_by(code))
 
 
 def memory_per_env_kib(n: int, cast: str) -> float:
@@ -228,15 +236,7 @@ def main() -> None:
     )
     for cast in ("canonical", "procedural"):
         # Each in a process of its own: memory freed by one measurement flatters the next.
-        code = f"import bench; print(bench.memory_per_env_kib(1000, {cast!r}))"
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).parent,
-        )
-        memory = float(done.stdout)
+        memory = float(printed_by(f"import bench; print(bench.memory_per_env_kib(1000, {cast!r}))"))
         rows.append((f"memory per live env ({cast} cast)", f"{memory:,.0f} KiB", "", "≤ 1 MB"))
     rows.append(
         (
