@@ -51,20 +51,20 @@ def test_patterns_folding_could_lose_matches_are_searched_whole() -> None:
         assert not placeable(pattern), pattern
 
 
-def test_a_cue_searched_whole_finds_what_its_regex_finds(monkeypatch: pytest.MonkeyPatch) -> None:
-    if prefilter.places("x") is None:
+def test_a_cue_searched_whole_finds_what_its_regex_finds() -> None:
+    compiled = prefilter._compiled()
+    if compiled is None:
         pytest.skip("hyperscan is not installed")
     cue = prefilter.CUES[0]
-    where = prefilter.places("nothing here")
-    assert where is not None and cue.name not in where
-    monkeypatch.setattr(where, "whole", frozenset({cue.name}))
     text = "please cancel the wipe and call it off"
-    assert cue.name in where
+    unplaced = prefilter.Places({}, compiled.reach, len(text), frozenset({cue.name}))
+    assert cue.name in unplaced.cues
     assert (
-        [m.span() for m in where.finditer(cue, text)]
+        [m.span() for m in unplaced.matches(cue, text)]
         == [m.span() for m in cue.pattern.finditer(text)]
         != []
     )
+    assert prefilter.Places({}, compiled.reach, len(text), frozenset()).matches(cue, text) == []
 
 
 FRAGMENTS = [
@@ -101,7 +101,7 @@ def test_windows_find_exactly_what_a_whole_search_finds(parts: list[str]) -> Non
     assert where is not None
     for cue in prefilter.CUES:
         whole = [m.span() for m in cue.pattern.finditer(text)]
-        assert [m.span() for m in where.finditer(cue, text)] == whole, cue.name
+        assert [m.span() for m in where.matches(cue, text)] == whole, cue.name
 
 
 def messages() -> list[dict]:
@@ -161,16 +161,17 @@ def test_the_cache_file_gives_back_the_database_it_was_written_from(
     read = prefilter._compiled.__wrapped__()  # from the copy, apart from the process's own
     assert copy.stat().st_mtime_ns == written  # read, not compiled and written again
     assert read is not None and read.database is not made.database
-    assert (read.expressions, read.whole, read.tracked) == (
+    assert (read.expressions, read.whole, read.keys, read.untracked) == (
         made.expressions,
         made.whole,
-        made.tracked,
+        made.keys,
+        made.untracked,
     )
     assert read.reach == {c.name: prefilter.reach(c.pattern.pattern) for c in prefilter.CUES}
     reports: list[str] = []
     read.database.scan(
         b"if you don't cancel the wipe, your wife will find out",
-        match_event_handler=lambda i, *_: reports.append(read.names[i]),
+        match_event_handler=lambda i, *_: reports.append(read.keys[i].lstrip("~")),
         scratch=hyperscan.Scratch(read.database),
     )
     assert {"condition", "demand", "exposure"} <= set(reports)
