@@ -9,11 +9,13 @@ searches only small windows around those places (`finditer`), so the spans, and 
 flags, are the same with or without hyperscan; only the time differs.
 
 Why the windows are exact: every match of a regex is also a match of its loosened pattern,
-so its end is an end hyperscan reports, and its start lies at or after the start reported
-for that end (leftmost, `HS_FLAG_SOM_LEFTMOST`) or, for the few patterns too large for
-start tracking, after the last sentence break before that end (they are checked, when the
-database is built, to never match across one). A window runs from the earliest such start
-to `reach` characters past its last end — the farthest a lookahead or word boundary in the
+or, where a lookahead ending the pattern is kept as consumed text (`loosened`), extends to
+one that starts where it does and ends at or after it. So each match lies within a span
+hyperscan reports: from the start reported (leftmost, `HS_FLAG_SOM_LEFTMOST`) or, for the
+few patterns too large for start tracking, from just after the last sentence break before
+the reported end (they are checked, when the database is built, to never match across one;
+their end is the match's own), to that end. A window runs from the earliest such start to
+`reach` characters past its last end — the farthest a lookahead or word boundary in the
 pattern can look — and windows closer than that are merged, so searching each window with
 `endpos` sees exactly what a search of the whole text sees.
 
@@ -107,12 +109,22 @@ def folded_bytes(text: str) -> bytes:
     return text.encode("ascii", "mailenv.fold").translate(_ASCII_FOLD)
 
 
-def loosened(pattern: str) -> str:
-    """`pattern` without zero-width assertions: it matches wherever the original matches."""
+def loosened(pattern: str, tails: bool = False) -> str:
+    """`pattern` without zero-width assertions: it matches wherever the original matches.
+
+    With `tails`, a lookahead that ends the pattern (only group ends and other alternatives
+    follow it) is kept as text the match consumes: each match of the original then extends
+    to a match that starts where it does and ends at or after its end, which is all a
+    tracked expression needs, and is reported far less often (", or" before "your" or
+    "the", not every "or").
+    """
     out, i = [], 0
     while i < len(pattern):
         if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i = _group_end(pattern, i) + 1
+            end = _group_end(pattern, i)
+            if tails and pattern.startswith("(?=", i) and _ends_pattern(pattern, end + 1):
+                out.append("(?:" + loosened(pattern[i + 3 : end], tails) + ")")
+            i = end + 1
         elif pattern[i] == "[":  # a class is kept whole (`\\b` in it is a backspace)
             end = _class_end(pattern, i)
             out.append(pattern[i : end + 1])
@@ -125,6 +137,40 @@ def loosened(pattern: str) -> str:
             out.append(pattern[i])
             i += 1
     return "".join(out)
+
+
+def _ends_pattern(pattern: str, at: int) -> bool:
+    """Whether nothing from `at` on consumes text (group ends, alternatives, boundaries)."""
+    while at < len(pattern):
+        if pattern[at] == "|":
+            at = _alternation_end(pattern, at)
+        elif pattern.startswith(("\\b", "\\B"), at):
+            at += 2
+        elif pattern[at] == ")" and not pattern.startswith(("?", "*", "+", "{"), at + 1):
+            at += 1
+        else:
+            return False
+    return True
+
+
+def _alternation_end(pattern: str, bar: int) -> int:
+    """The index of the `)` closing the group the `|` at `bar` is in, else the length."""
+    depth, i = 0, bar + 1
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(pattern, i)
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return len(pattern)
 
 
 def _group_end(pattern: str, start: int) -> int:
@@ -326,16 +372,19 @@ def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
         if not placeable(cue.pattern.pattern):
             whole.add(i)
             continue
-        loose = fold(loosened(cue.pattern.pattern))
+        loose = fold(loosened(cue.pattern.pattern, tails=True))
         if _compiles(hyperscan, loose, tracked):
             expressions.append(Expression(i, loose, True))
             continue
+        # An untracked part starts after the last break before its end: one that ends a
+        # match, so without the lookaheads kept (their text may hold a break).
+        plain = alternatives(fold(loosened(cue.pattern.pattern)))
         parts = []
-        for part in alternatives(loose):
+        for part, plain_part in zip(alternatives(loose), plain, strict=True):
             if _compiles(hyperscan, part, tracked):
                 parts.append(Expression(i, part, True))
-            elif sentence_local(part):
-                parts.append(Expression(i, part, False))
+            elif sentence_local(plain_part):
+                parts.append(Expression(i, plain_part, False))
             else:
                 whole.add(i)
                 break
@@ -487,8 +536,8 @@ class Places:
         """Exactly the matches of `cue.pattern.finditer(text)`, searching only the windows.
 
         Placed cues never match empty text (`placeable`), so each search starts where the
-        last match ended, as `finditer`'s do. Every match ends where the scan reported an
-        end, so a window holds no more once a match reaches its last reported end.
+        last match ended, as `finditer`'s do. Every match ends at or before an end reported
+        for it in its own window, so a window holds no more once a match reaches its last.
         """
         name = cue.name
         if name not in self._spans:

@@ -22,6 +22,25 @@ def test_loosened_patterns_drop_only_zero_width_assertions() -> None:
     assert prefilter.loosened(r"\\b\w") == r"\\b\w"
 
 
+@pytest.mark.parametrize(
+    ("pattern", "kept"),
+    [
+        (r"a(?=b)", r"a(?:b)"),
+        (r"(?<![\w])(?:a(?=b)|c)", r"(?:a(?:b)|c)"),
+        (r"x(?=y(?=z)\b)", r"x(?:y(?:z))"),
+        (r"a(?=b)c", r"ac"),  # not at the end: the match goes on from where the lookahead was
+        (r"(?:a(?=b)|c)d", r"(?:a|c)d"),
+        (r"(?:a(?=b))+", r"(?:a)+"),  # repeated, the group goes on past the lookahead
+        (r"(?:a(?=b))?", r"(?:a)?"),
+        (r"a(?!b)", r"a"),  # a negative lookahead is never text the match could consume
+    ],
+)
+def test_a_lookahead_that_ends_the_pattern_is_kept_as_text_to_consume(
+    pattern: str, kept: str
+) -> None:
+    assert prefilter.loosened(pattern, tails=True) == kept
+
+
 def test_folding_keeps_one_character_for_one_and_gives_ascii() -> None:
     text = "arrêté, désactivation ½ — ¿qué? straße\u00a0x\x1fy\ud800"
     folded = prefilter.fold(text)
@@ -77,6 +96,9 @@ FRAGMENTS = [
     "I would never tell your wife",
     "it has been shared with HR",
     "or else everyone learns",
+    "decide, or the board sees it",
+    "go ahead, and your wife",
+    "if you do. ",
     "la presse saura tout",
     "tu esposa lo sabrá",
 ]
