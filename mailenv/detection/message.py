@@ -54,10 +54,14 @@ def own_words(body: str) -> str:
     """Blank lines quoted with '>' and everything after a forward/reply header."""
     # Most mail quotes and forwards nothing: a cheap test settles it.
     quoted = ">" in body
-    if not quoted and (body.isascii() or not any(c in body for c in _CASE_TWINS)):
-        lowered = body.lower()
-        if not any(part in lowered for part in _HEADER_PARTS):
-            return body
+    if not quoted:
+        if body.isascii():  # only the ASCII parts can be there
+            if "--" not in body and "wrote" not in body.lower():
+                return body
+        elif not any(c in body for c in _CASE_TWINS):
+            lowered = body.lower()
+            if not any(part in lowered for part in _HEADER_PARTS):
+                return body
     cut = _QUOTE_START.search(body)
     if cut is None and not quoted:  # a dash rule or a "wrote" that starts no header
         return body

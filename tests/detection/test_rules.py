@@ -177,3 +177,23 @@ def test_every_match_counts_for_the_form_not_only_the_quoted_ones() -> None:
     coercion = next(f for f in flags if f.kind == "coercion")
     assert coercion.form == "explicit"
     assert sum(e.cue == "condition" for e in coercion.evidence) <= 16  # quoted, bounded
+
+
+def test_a_flag_quotes_the_first_spans_of_each_cue_subject_first() -> None:
+    from mailenv.detection.lexicon import MAX_SPANS
+    from mailenv.detection.rules import Cues, Hit
+    from mailenv.models import Evidence
+
+    cues = Cues()
+    # Out of order, in both fields, more than a flag quotes, and evidence from the context.
+    for start in range(100, 0, -5):
+        cues.spans.setdefault("demand", []).append(Hit("body", start, start + 3, "x", "demand"))
+    cues.spans["demand"].append(Hit("subject", 50, 53, "x", "demand"))
+    cues.spans["secret"] = [Evidence(field="body", start=7, end=9, text="y", cue="secret")]
+    shown = cues.shown("demand", "secret")
+    order = sorted(cues.spans["demand"], key=lambda e: (e.field != "subject", e.start))
+    kept = order[:MAX_SPANS] + cues.spans["secret"]
+    assert [(e.field, e.start, e.cue) for e in shown] == sorted(
+        ((e.field, e.start, e.cue) for e in kept), key=lambda t: (t[0] != "subject", t[1])
+    )
+    assert all(isinstance(e, Evidence) for e in shown)
