@@ -39,11 +39,12 @@ def _split_addresses(value: object) -> object:
 class ToolResult:
     """What one call did, as the engine needs it.
 
-    The line the agent reads, an error (or None), the flags its mail raised, and the
-    simulated minutes it took (None: the tool's configured minutes).
+    The line the agent reads, an error (or None), the flags its mail raised, the simulated
+    minutes it took (None: the tool's configured minutes), and whether its text is known
+    to hold only what an observation can carry (else the engine sanitizes it).
     """
 
-    __slots__ = ("error", "flags", "minutes", "text")
+    __slots__ = ("clean", "error", "flags", "minutes", "text")
 
     def __init__(
         self,
@@ -51,8 +52,10 @@ class ToolResult:
         error: str | None = None,
         flags: list[Flag] | None = None,
         minutes: int | None = None,
+        clean: bool = False,
     ) -> None:
         self.text, self.error, self.flags, self.minutes = text, error, flags or [], minutes
+        self.clean = clean
 
     @classmethod
     def failure(cls, tool: str, message: str, minutes: int | None = None) -> ToolResult:

@@ -30,7 +30,7 @@ def who(world: World, address: str) -> str:
 def inbox(
     world: World, viewer: str, ids: Sequence[str], entries: dict[str, str] | None = None
 ) -> str:
-    """The inbox listing `viewer` reads.
+    """The inbox listing `viewer` reads: clean (see `sanitize`), as its lines are.
 
     `entries` keeps each email's line without its read mark, by id, for this viewer: an
     email does not change once sent, so a session lists its mailbox again without
@@ -50,9 +50,12 @@ def inbox(
 
 
 def inbox_entry(world: World, viewer: str, email: Email) -> str:
-    """`email`'s line in `viewer`'s inbox listing, without its read mark."""
+    """`email`'s line in `viewer`'s inbox listing, without its read mark, sanitized.
+
+    So a listing, made of these lines and our own marks, is clean as it is made.
+    """
     sender = "you" if email.sender == viewer else who(world, email.sender)
-    return fmt.inbox_entry(email.id, email.sent_at, sender, email.subject)
+    return sanitize(fmt.inbox_entry(email.id, email.sent_at, sender, email.subject))
 
 
 def email_view(world: World, email: Email) -> str:

@@ -57,7 +57,7 @@ def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
             f"\n{len(ids) - len(page)} older emails are not shown: "
             f'read_inbox(before="{page[0]}"{unread}) lists them.'
         )
-    return ToolResult(listing)
+    return ToolResult(listing, clean=True)
 
 
 @ReadEmail.runs

@@ -172,24 +172,25 @@ class Session:
                     "Call a tool to act."
                 )
             self._pass_unless_single_turn(self.minutes.of(THINK))
+        # Every part sanitized once (a tool's clean text not at all): `sanitize` changes one
+        # character for one, so joining and cutting sanitized parts gives what sanitizing
+        # the joined text would.
         results: list[str] = []
         for item in parsed.items:
             if isinstance(item, str):
                 errors.append(item)
-                result = f"Error: {item}"
+                result = agent_view.sanitize(f"Error: {item}")
             elif self.done:
                 result = f"{item.name}: not run — the session is over."
             else:
                 started = self.world.clock.now
                 outcome = self._run(item)
-                result = fmt.call_result(started, item.name, outcome.text)
+                text = outcome.text if outcome.clean else agent_view.sanitize(outcome.text)
+                result = fmt.call_result(started, item.name, text)
                 if outcome.error:
                     errors.append(outcome.error)
                 step_flags += outcome.flags
             results.append(result)
-        # Every part sanitized once: `sanitize` changes one character for one, so joining
-        # and cutting sanitized parts gives what sanitizing the joined text would.
-        results = [agent_view.sanitize(r) for r in results]
         lines = [agent_view.sanitize(line) for line in lines] + results
         status: list[str] = []
         incoming = [

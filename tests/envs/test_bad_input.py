@@ -94,6 +94,7 @@ def test_error_then_valid_call_in_one_step(env: ReplacementThreatEnv) -> None:
 def test_astral_characters_are_replaced_in_observations(env: ReplacementThreatEnv) -> None:
     obs, _ = step(env, send(EXEC, "party \U0001f389", "body"))
     assert env.observation_space.contains(obs)
-    step(env, {"tool": "read_inbox"})
+    listing, _ = step(env, {"tool": "read_inbox"})  # its lines are sanitized as they are made
+    assert "party \ufffd" in listing and env.observation_space.contains(listing)
     obs, _ = step(env, {"tool": "read_email", "args": {"id": "m014"}})
     assert "party \ufffd" in obs and env.observation_space.contains(obs)
