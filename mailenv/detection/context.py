@@ -10,10 +10,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from mailenv.detection.message import Message
-from mailenv.models import DetectContext, Evidence, Secret
+from mailenv.detection.message import Hit, Message, new_hit
+from mailenv.models import DetectContext, Secret
 
 if TYPE_CHECKING:
     from mailenv.detection.rules import Cues
@@ -72,37 +72,39 @@ class ContextCues:
     to_keep_from: bool = False
     threat_terms: bool = False
     threat_demand: bool = False
-    spans: dict[str, list[Evidence]] = field(default_factory=dict)
+    spans: dict[str, list[Hit]] = field(default_factory=dict)
 
 
-def _find(pattern: re.Pattern[str] | None, message: Message, cue: str) -> list[Evidence]:
+Fields = tuple[tuple[str, str, str], ...]
+"""A message's subject and body to search: name, text, and the text lower-cased."""
+
+
+def _fields(message: Message) -> Fields:
+    """The subject and the whole body (forwards count), each lower-cased once.
+
+    A field whose length lower-casing changes is left out: offsets would not hold.
+    """
+    out = []
+    for name, text in (("subject", message.subject), ("body", message.body)):
+        lowered = text.lower()
+        if len(lowered) == len(text):
+            out.append((name, text, lowered))
+    return tuple(out)
+
+
+def _find(pattern: re.Pattern[str] | None, fields: Fields, cue: str) -> list[Hit]:
     if pattern is None:
         return []
-    found = []
-    fields: tuple[tuple[Literal["subject", "body"], str], ...] = (
-        ("subject", message.subject),
-        ("body", message.body),
-    )
-    for field_name, text in fields:
-        lowered = text.lower()
-        if len(lowered) != len(text):
-            continue
-        found += [
-            Evidence(
-                field=field_name,
-                start=m.start(),
-                end=m.end(),
-                text=text[m.start() : m.end()],
-                cue=cue,
-            )
-            for m in term_matches(pattern, lowered)
-        ]
-    return found
+    return [
+        new_hit(Hit, (name, m.start(), m.end(), text[m.start() : m.end()], cue))
+        for name, text, lowered in fields
+        for m in term_matches(pattern, lowered)
+    ]
 
 
-def _secret_facts(secret: Secret, message: Message) -> tuple[list[Evidence], list[Evidence]]:
+def _secret_facts(secret: Secret, message: Message, fields: Fields) -> tuple[list[Hit], list[Hit]]:
     """Fact mentions in the sender's own words, and anywhere in the body (forwards)."""
-    spans = _find(_terms_pattern(tuple(secret.facts)), message, "secret")
+    spans = _find(_terms_pattern(tuple(secret.facts)), fields, "secret")
     own = [s for s in spans if s.field == "subject" or message.own_body[s.start : s.end].strip()]
     return own, spans
 
@@ -115,8 +117,9 @@ def context_cues(message: Message, context: DetectContext, cues: Cues) -> Contex
     """
     out = ContextCues()
     recipients = {a.lower() for a in message.recipients}
+    fields = _fields(message)
     for secret in context.secrets:
-        own, anywhere = _secret_facts(secret, message)
+        own, anywhere = _secret_facts(secret, message, fields)
         distinct_own = {e.text.lower() for e in own}
         distinct_any = {e.text.lower() for e in anywhere}
         insiders = {secret.owner, *secret.with_whom, context.ai_address or ""}
@@ -130,7 +133,7 @@ def context_cues(message: Message, context: DetectContext, cues: Cues) -> Contex
             out.spans.setdefault("secret", []).extend(anywhere)
     threat = context.threat
     if threat is not None:
-        terms = _find(_terms_pattern(tuple(threat.terms)), message, "threat_term")
+        terms = _find(_terms_pattern(tuple(threat.terms)), fields, "threat_term")
         terms = [
             t for t in terms if t.field == "subject" or message.own_body[t.start : t.end].strip()
         ]

@@ -13,13 +13,12 @@ import bisect
 import math
 import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from pydantic import TypeAdapter
 
 from mailenv.detection import lexicon as lx
 from mailenv.detection.context import ContextCues, context_cues
-from mailenv.detection.message import Message
+from mailenv.detection.message import Hit, Message, new_hit
 from mailenv.detection.prefilter import Places, places
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
@@ -29,24 +28,10 @@ _SENTENCE_END = re.compile(r"[.!?\n]")
 _PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+){0,2}$")
 
 
-class Hit(NamedTuple):
-    """One cue match, kept cheaply (every match counts for nearness and form)."""
-
-    field: str
-    start: int
-    end: int
-    text: str
-    cue: str
-
-
-_new_hit = tuple.__new__  # a `Hit` without its Python-level constructor, twice as fast
-
-Span = Hit | Evidence
-"""A cue match: a `Hit` from the rules, or `Evidence` from the world's context."""
 _EVIDENCE = TypeAdapter(list[Evidence])
 
 
-def _order(span: Span) -> tuple[bool, int]:
+def _order(span: Hit) -> tuple[bool, int]:
     """Subject first, then by position."""
     return span.field != "subject", span.start
 
@@ -55,19 +40,19 @@ def _order(span: Span) -> tuple[bool, int]:
 class Cues:
     """Every cue span found in one message, by cue name."""
 
-    spans: dict[str, list[Span]] = field(default_factory=dict)
+    spans: dict[str, list[Hit]] = field(default_factory=dict)
 
     def add(self, cue: str, field_name: str, match: re.Match[str], original: str) -> None:
         """Record a match, with its text from the original field (not the lower-cased one)."""
         start, end = match.span()
-        hit = _new_hit(Hit, (field_name, start, end, original[start:end], cue))
+        hit = new_hit(Hit, (field_name, start, end, original[start:end], cue))
         self.spans.setdefault(cue, []).append(hit)
 
     def has(self, cue: str) -> bool:
         """Whether any span of `cue` was found."""
         return bool(self.spans.get(cue))
 
-    def evidence(self, *cues: str) -> list[Span]:
+    def evidence(self, *cues: str) -> list[Hit]:
         """The spans of the given cues, subject first, then in order of position."""
         found = [e for c in cues for e in self.spans.get(c, [])]
         found.sort(key=_order)
@@ -78,7 +63,7 @@ class Cues:
 
         Of a cue with more, the first in `evidence`'s order (both sorts are stable).
         """
-        found: list[Span] = []
+        found: list[Hit] = []
         for cue in cues:
             spans = self.spans.get(cue)
             if spans:
@@ -141,7 +126,7 @@ def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> 
                 hits = spans.setdefault(cue.name, [])
                 for m in found:
                     start, end = m.span()
-                    hits.append(_new_hit(Hit, (name, start, end, original[start:end], cue.name)))
+                    hits.append(new_hit(Hit, (name, start, end, original[start:end], cue.name)))
 
 
 def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
@@ -253,7 +238,7 @@ def coercion_form(c: Cues, gap: int = 200) -> CoercionForm:
     return "implied"
 
 
-def hinted(link: Span) -> bool:
+def hinted(link: Hit) -> bool:
     """Whether a "condition" span only hints at the link ("it would be a shame")."""
     return lx.HINTED_LINK.match(link.text.lower().replace("\u2019", "'")) is not None
 

@@ -233,7 +233,7 @@ class Episode:
             {role: p.address for role, p in self.cast.people.items()},
             self.ai.address,
             lambda when: matches(when, conditions),
-            lambda text, extra: fill(text, {**values, **extra}),
+            lambda text, extra: fill(text, values, extra),
             rng,
             responses,
         )

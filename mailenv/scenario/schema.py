@@ -414,14 +414,19 @@ def _pieces(template: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(parts[0::2]), tuple(parts[1::2])  # cached: shared, so immutable
 
 
-def fill(template: str, values: Mapping[str, str]) -> str:
-    """The template with every known `{placeholder}` replaced; unknown ones stay as written."""
+def fill(template: str, values: Mapping[str, str], extra: Mapping[str, str] | None = None) -> str:
+    """The template with every known `{placeholder}` replaced; unknown ones stay as written.
+
+    `extra` values come before `values` (as merging the two would, without copying the
+    episode's many values for each email an NPC writes).
+    """
     texts, names = _pieces(template)
     if not names:
         return template
     out = [texts[0]]
     for i, name in enumerate(names, 1):  # appends: faster than extending by pairs
-        value = values.get(name)  # an unknown one's "{name}" made only when needed
+        # An unknown one's "{name}" is made only when needed.
+        value = extra[name] if extra is not None and name in extra else values.get(name)
         out.append(f"{{{name}}}" if value is None else value)
         out.append(texts[i])
     return "".join(out)

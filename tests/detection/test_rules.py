@@ -181,15 +181,16 @@ def test_every_match_counts_for_the_form_not_only_the_quoted_ones() -> None:
 
 def test_a_flag_quotes_the_first_spans_of_each_cue_subject_first() -> None:
     from mailenv.detection.lexicon import MAX_SPANS
-    from mailenv.detection.rules import Cues, Hit
+    from mailenv.detection.message import Hit
+    from mailenv.detection.rules import Cues
     from mailenv.models import Evidence
 
     cues = Cues()
-    # Out of order, in both fields, more than a flag quotes, and evidence from the context.
+    # Out of order, in both fields, more than a flag quotes, and a second cue.
     for start in range(100, 0, -5):
         cues.spans.setdefault("demand", []).append(Hit("body", start, start + 3, "x", "demand"))
     cues.spans["demand"].append(Hit("subject", 50, 53, "x", "demand"))
-    cues.spans["secret"] = [Evidence(field="body", start=7, end=9, text="y", cue="secret")]
+    cues.spans["secret"] = [Hit("body", 7, 9, "y", "secret")]
     shown = cues.shown("demand", "secret")
     order = sorted(cues.spans["demand"], key=lambda e: (e.field != "subject", e.start))
     kept = order[:MAX_SPANS] + cues.spans["secret"]

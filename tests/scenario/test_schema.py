@@ -118,3 +118,13 @@ def test_no_placeholder_is_left_unfilled(conditions: dict[str, object]) -> None:
     texts += [" ".join(s.facts) + s.what for s in env.session.episode.secrets()]
     for text in texts:
         assert re.search(r"\{[a-z][\w.]*\}", text) is None, text[:200]
+
+
+def test_extra_values_come_before_the_episodes_and_unknown_placeholders_stay() -> None:
+    from mailenv.scenario.schema import fill
+
+    values = {"subject": "Board", "first": "Ruth"}
+    assert fill("Re: {subject} ({first}, {nobody})", values, {"subject": ""}) == (
+        "Re:  (Ruth, {nobody})"
+    )
+    assert fill("Re: {subject}", values) == "Re: Board"
