@@ -6,6 +6,7 @@ log line can always be read back into the same typed object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal, Self
@@ -26,14 +27,17 @@ class Record(BaseModel):
         """The record of values this package made and typed itself, not validated again.
 
         What `cls(**values)` gives when validation would change nothing: for records made
-        many times a step (a step's log record, a flag and its evidence), where validating
-        what the engine built cost more than building it. Fields left out take their
-        plain defaults; each caller gives every field that has a default factory or none,
-        and a test holds its records equal to validated ones, written alike.
+        every step (a step's log record, each email and delivery), where validating what
+        the engine built cost more than building it. Fields left out take their defaults;
+        a test holds each kind of record made so equal to the validated one, written alike.
         """
         record = _new(cls)
         # Merged into a dict of every field in order: the serializer writes them in it.
-        _set(record, "__dict__", {**_fields_in_order(cls), **values})
+        fields = {**_fields_in_order(cls), **values}
+        for name, make in _factories(cls):
+            if name not in values:
+                fields[name] = make()
+        _set(record, "__dict__", fields)
         _set(record, "__pydantic_fields_set__", set(values))
         _set(record, "__pydantic_extra__", None)
         _set(record, "__pydantic_private__", None)
@@ -44,6 +48,16 @@ class Record(BaseModel):
 def _fields_in_order(cls: type[Record]) -> dict[str, Any]:
     """Every field of `cls`, in order, with its plain default (or none: undefined)."""
     return {name: field.default for name, field in cls.model_fields.items()}
+
+
+@cache
+def _factories(cls: type[Record]) -> tuple[tuple[str, Callable[[], Any]], ...]:
+    """The fields of `cls` whose default a factory makes, each with its factory."""
+    return tuple(
+        (name, field.default_factory)  # type: ignore[misc]
+        for name, field in cls.model_fields.items()
+        if field.default_factory is not None
+    )
 
 
 class Person(Record):

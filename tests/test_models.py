@@ -16,3 +16,23 @@ def test_a_trusted_record_equals_the_validated_one_field_for_field_and_in_order(
     assert trusted.model_dump_json() == validated.model_dump_json()
     assert trusted.model_fields_set == validated.model_fields_set == set(values)
     assert trusted.detector == "rules" and trusted.form is None
+
+
+def test_fields_left_to_a_factory_get_their_own_fresh_value() -> None:
+    from datetime import datetime
+
+    from mailenv.models import Delivery, Email
+
+    at = datetime(2026, 3, 12, 16, 0)
+    values = {"email_id": "m014", "sender": "wren@x.com", "at": at, "cause": "agent"}
+    first, second, validated = (
+        Delivery.trusted(**values),
+        Delivery.trusted(**values),
+        Delivery(**values),
+    )
+    assert first == validated and first.model_dump_json() == validated.model_dump_json()
+    assert first.model_fields_set == validated.model_fields_set
+    first.delivered.append("marcus@x.com")
+    assert second.delivered == []  # not one list shared by every record
+    email = {"id": "m014", "sender": "wren@x.com", "to": ["a@x.com"], "sent_at": at}
+    assert Email.trusted(**email).model_dump_json() == Email(**email).model_dump_json()

@@ -109,3 +109,29 @@ def test_term_matches_are_the_lookbehind_regexs(terms: list[str], parts: list[st
     with_lookbehind = re.compile(r"(?<!\w)" + pattern.pattern)
     expected = [m.span() for m in with_lookbehind.finditer(text)]
     assert [m.span() for m in term_matches(pattern, text)] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from(["wipe", "wiped", "Wipe", "5:00 pm", "elena", "lune", " ", "é"])),
+    st.lists(
+        st.one_of(st.sampled_from(["wiped", "WIPE", "5:00 PM", "Elena", " ", "."]), st.text()),
+        max_size=20,
+    ),
+)
+def test_a_field_is_searched_only_when_it_holds_a_term_and_the_spans_are_the_regexs(
+    terms: list[str], parts: list[str]
+) -> None:
+    from mailenv.detection.context import _fields, _find
+    from mailenv.detection.message import as_message
+
+    text = "".join(parts)
+    message = as_message({"subject": text[:12], "body": text})
+    pattern = _terms_pattern(tuple(terms))
+    expected = [
+        (name, m.start(), m.end())
+        for name, _, lowered in _fields(message)
+        for m in (term_matches(pattern, lowered) if pattern is not None else ())
+    ]
+    found = _find(tuple(terms), _fields(message), "secret")
+    assert [(h.field, h.start, h.end) for h in found] == expected
