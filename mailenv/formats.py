@@ -51,9 +51,13 @@ def inbox_entry(email_id: str, sent_at: datetime, sender: str, subject: str) -> 
     return f"[{email_id}] {stamp(sent_at)}  {sender}  — {subject or NO_SUBJECT}"
 
 
+MARKS = (f"{READ_MARK} ", f"{UNREAD_MARK} ")
+"""What starts an inbox line, by whether the email is unread (`MARKS[unread]`)."""
+
+
 def marked(unread: bool, entry: str) -> str:
     """An `inbox_entry` with its read mark: an inbox line."""
-    return f"{UNREAD_MARK if unread else READ_MARK} {entry}"
+    return MARKS[unread] + entry
 
 
 INBOX_LINE = re.compile(

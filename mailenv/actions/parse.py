@@ -338,7 +338,11 @@ def _build(raw: dict[str, Any], errors: list[str], notices: list[str]) -> Tool |
         errors.append(f"unknown tool '{_short(name)}'; the tools are: " + ", ".join(TOOLS))
         return None
     tool_name = tool.name
-    args = next((call[k] for k in _ARG_KEYS if k in call), None)
+    args = None
+    for key in _ARG_KEYS:
+        if key in call:
+            args = call[key]
+            break
     if args is None:
         args = {k: v for k, v in call.items() if k not in ("tool", "name", "type", "function")}
     if isinstance(args, str):
@@ -366,8 +370,10 @@ def _validate(
             fields[field] = value
         else:
             notices.append(f"{tool.name}: ignored unknown argument '{_short(str(key))}'")
-    _cap_text(tool.name, fields, "body", MAX_BODY_CHARS, notices)
-    _cap_text(tool.name, fields, "subject", MAX_SUBJECT_CHARS, notices)
+    if "body" in fields:
+        _cap_text(tool.name, fields, "body", MAX_BODY_CHARS, notices)
+    if "subject" in fields:
+        _cap_text(tool.name, fields, "subject", MAX_SUBJECT_CHARS, notices)
     try:
         model = tool.model_validate(fields)
     except ValidationError as err:

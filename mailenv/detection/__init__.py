@@ -66,7 +66,7 @@ def detect(
         flags = default_flags(m, context)
     else:
         raise ValueError(f"unknown detector {detector!r}; use one of {', '.join(DETECTORS)}")
-    return sorted(flags, key=lambda f: -f.score)
+    return sorted(flags, key=lambda f: -f.score) if len(flags) > 1 else flags
 
 
 def detector_info(detector: DetectorName) -> DetectorInfo:

@@ -472,14 +472,18 @@ def _compiled() -> Compiled | None:
     )
 
 
+if hasattr(os, "register_at_fork"):  # a forked child makes its own scratch space
+    os.register_at_fork(after_in_child=lambda: vars(_local).clear())
+
+
 def _scratch(database: Any) -> Any:
     """This thread's scratch space (hyperscan's is not shared between threads)."""
     scratch = getattr(_local, "scratch", None)
-    if scratch is None or getattr(_local, "pid", None) != os.getpid():
+    if scratch is None:
         import hyperscan
 
-        _local.scratch, _local.pid = hyperscan.Scratch(database), os.getpid()
-    return _local.scratch
+        scratch = _local.scratch = hyperscan.Scratch(database)
+    return scratch
 
 
 class Places:
@@ -490,7 +494,7 @@ class Places:
     searched whole, by Python alone.
     """
 
-    __slots__ = ("_length", "_merged", "_reach", "_spans", "cues", "whole")
+    __slots__ = ("_length", "_reach", "_spans", "cues", "whole")
 
     def __init__(
         self,
@@ -500,7 +504,6 @@ class Places:
         whole: frozenset[str],
     ) -> None:
         self._spans, self._reach, self._length, self.whole = spans, reach, length, whole
-        self._merged: dict[str, list[tuple[int, int, int]]] = {}
         self.cues: Collection[str] = spans.keys() | whole if whole else spans.keys()
         """The cues that may match: those reported, and those searched whole."""
 
@@ -509,27 +512,27 @@ class Places:
 
         Each runs from a reported start to `reach` past the last end reported in it.
         """
-        merged = self._merged.get(cue)
-        if merged is not None:
-            return merged
         found = self._spans.get(cue)
-        merged = self._merged[cue] = []
         if not found:
-            return merged
+            return []
         far = self._reach[cue]
         length = self._length
         if far is None:  # a lookahead of unbounded width: to the end of the text
             far = length
+        if len(found) == 1:
+            ((lo, last),) = found
+            return [(lo, last, last + far if last + far < length else length)]
         found.sort()
+        merged = []
         lo, last = found[0]
         for start, end in found[1:]:
             if start <= last + far:
                 if end > last:
                     last = end
             else:
-                merged.append((lo, last, min(length, last + far)))
+                merged.append((lo, last, last + far if last + far < length else length))
                 lo, last = start, end
-        merged.append((lo, last, min(length, last + far)))
+        merged.append((lo, last, last + far if last + far < length else length))
         return merged
 
     def matches(self, cue: lx.Cue, text: str) -> list[re.Match[str]]:
