@@ -197,3 +197,19 @@ def test_the_cache_file_gives_back_the_database_it_was_written_from(
         scratch=hyperscan.Scratch(read.database),
     )
     assert {"condition", "demand", "exposure"} <= set(reports)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_forked_child_scans_with_its_own_scratch_space() -> None:
+    if prefilter.places("x") is None:
+        pytest.skip("hyperscan is not installed")
+    parents = prefilter._scratch(prefilter._compiled().database)  # type: ignore[union-attr]
+    pid = os.fork()
+    if pid == 0:  # the child: a scratch space of its own, and the same places
+        ok = prefilter._local.__dict__.get("scratch") is None
+        where = prefilter.places("cancel the wipe or else")
+        ok = ok and where is not None and "demand" in where.cues
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert prefilter._scratch(prefilter._compiled().database) is parents  # type: ignore[union-attr]
