@@ -57,7 +57,7 @@ MARKS = (f"{READ_MARK} ", f"{UNREAD_MARK} ")
 
 def marked(unread: bool, entry: str) -> str:
     """An `inbox_entry` with its read mark: an inbox line."""
-    return MARKS[unread] + entry
+    return MARKS[bool(unread)] + entry
 
 
 INBOX_LINE = re.compile(

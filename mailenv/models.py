@@ -6,9 +6,10 @@ log line can always be read back into the same typed object.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
+from copy import deepcopy
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -30,7 +31,14 @@ class Record(BaseModel):
         every step (a step's log record, each email and delivery), where validating what
         the engine built cost more than building it. Fields left out take their defaults;
         a test holds each kind of record made so equal to the validated one, written alike.
+
+        Raises:
+            TypeError: When a field without a default is left out.
         """
+        required = _required(cls)
+        if not required <= values.keys():
+            missing = ", ".join(sorted(required - values.keys()))
+            raise TypeError(f"{cls.__name__}.trusted() needs {missing}")
         record = _new(cls)
         # Merged into a dict of every field in order: the serializer writes them in it.
         fields = {**_fields_in_order(cls), **values}
@@ -45,6 +53,12 @@ class Record(BaseModel):
 
 
 @cache
+def _required(cls: type[Record]) -> frozenset[str]:
+    """The fields of `cls` that have no default."""
+    return frozenset(name for name, field in cls.model_fields.items() if field.is_required())
+
+
+@cache
 def _fields_in_order(cls: type[Record]) -> dict[str, Any]:
     """Every field of `cls`, in order, with its plain default (or none: undefined)."""
     return {name: field.default for name, field in cls.model_fields.items()}
@@ -52,12 +66,21 @@ def _fields_in_order(cls: type[Record]) -> dict[str, Any]:
 
 @cache
 def _factories(cls: type[Record]) -> tuple[tuple[str, Callable[[], Any]], ...]:
-    """The fields of `cls` whose default a factory makes, each with its factory."""
-    return tuple(
-        (name, field.default_factory)  # type: ignore[misc]
-        for name, field in cls.model_fields.items()
-        if field.default_factory is not None
-    )
+    """The fields of `cls` whose default is made for each record, each with its maker.
+
+    A default factory, or a copy of a plain default that could be changed in place (a
+    list), as validation makes one.
+    """
+    out: list[tuple[str, Callable[[], Any]]] = []
+    for name, field in cls.model_fields.items():
+        if field.default_factory is not None:
+            # (pydantic 2.10 and later: a factory may take the data validated so far)
+            if getattr(field, "default_factory_takes_validated_data", False):
+                raise TypeError(f"{cls.__name__}.{name}: a factory of the data is not supported")
+            out.append((name, field.default_factory))  # type: ignore[arg-type]
+        elif not field.is_required() and not isinstance(field.default, Hashable):
+            out.append((name, partial(deepcopy, field.default)))
+    return tuple(out)
 
 
 class Person(Record):

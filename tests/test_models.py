@@ -36,3 +36,19 @@ def test_fields_left_to_a_factory_get_their_own_fresh_value() -> None:
     assert second.delivered == []  # not one list shared by every record
     email = {"id": "m014", "sender": "wren@x.com", "to": ["a@x.com"], "sent_at": at}
     assert Email.trusted(**email).model_dump_json() == Email(**email).model_dump_json()
+
+
+def test_a_trusted_record_needs_every_field_without_a_default_and_copies_mutable_ones() -> None:
+    import pytest
+
+    from mailenv.models import Email, Record
+
+    with pytest.raises(TypeError, match="sender, sent_at"):
+        Email.trusted(id="m1", to=["a@x.com"])
+
+    class Tagged(Record):
+        tags: list[str] = []  # noqa: RUF012 - a plain mutable default, as validation copies it
+
+    first, second = Tagged.trusted(), Tagged.trusted()
+    first.tags.append("x")
+    assert second.tags == [] and Tagged().tags == []

@@ -89,7 +89,7 @@ Fields = tuple[tuple[str, str, str], ...]
 """A message's subject and body to search: name, text, and the text lower-cased."""
 
 
-def _fields(message: Message) -> Fields:
+def _searched_fields(message: Message) -> Fields:
     """The subject and the whole body (forwards count), each lower-cased once.
 
     A field whose length lower-casing changes is left out: offsets would not hold.
@@ -135,7 +135,7 @@ def context_cues(message: Message, context: DetectContext, cues: Cues) -> Contex
     """
     out = ContextCues()
     recipients = {a.lower() for a in message.recipients}
-    fields = _fields(message)
+    fields = _searched_fields(message)
     for secret in context.secrets:
         own, anywhere = _secret_facts(secret, message, fields)
         distinct_own = {e.text.lower() for e in own}

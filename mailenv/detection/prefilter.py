@@ -2,11 +2,12 @@
 
 Scanning an email with each cue's Python regex costs tens of microseconds per cue, and
 real mail matches several cues somewhere. With hyperscan installed (the `fast` extra),
-every cue pattern — its zero-width assertions (word boundaries, lookarounds) removed and
-its text folded to ASCII, so it matches a superset of what the regex matches — is compiled
-into one database, and one scan reports where each cue might match. The exact regex then
-searches only small windows around those places (`finditer`), so the spans, and so the
-flags, are the same with or without hyperscan; only the time differs.
+every cue pattern — loosened (`loosened`: its zero-width assertions removed, or a final
+lookahead kept as text to consume) and folded to ASCII, so wherever the regex matches it
+does too — is compiled into one database, and one scan reports where each cue might
+match. The exact regex then searches only small windows around those places
+(`Places.matches`), so the spans, and so the flags, are the same with or without
+hyperscan; only the time differs.
 
 Why the windows are exact: every match of a regex is also a match of its loosened pattern,
 or, where a lookahead ending the pattern is kept as consumed text (`loosened`), extends to
@@ -112,11 +113,11 @@ def folded_bytes(text: str) -> bytes:
 def loosened(pattern: str, tails: bool = False) -> str:
     """`pattern` without zero-width assertions: it matches wherever the original matches.
 
-    With `tails`, a lookahead that ends the pattern (only group ends and other alternatives
-    follow it) is kept as text the match consumes: each match of the original then extends
-    to a match that starts where it does and ends at or after its end, which is all a
-    tracked expression needs, and is reported far less often (", or" before "your" or
-    "the", not every "or").
+    With `tails`, a lookahead that ends the pattern (only group ends, other alternatives
+    and word boundaries follow it) is kept as text the match consumes: each match of the
+    original then extends to a match that starts where it does and ends at or after its
+    end, which is all a tracked expression needs, and is reported far less often (", or"
+    before "your" or "the", not every "or").
     """
     out, i = [], 0
     while i < len(pattern):
@@ -363,8 +364,8 @@ def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
     """The database's expressions, and the cues it cannot place (searched whole by Python).
 
     A cue is placed if `placeable`; its loosened pattern is tracked if hyperscan can report
-    its starts, else each of its alternatives that can; the rest must be sentence-local,
-    or the cue is searched whole.
+    its starts (with its final lookaheads kept, else without), else each of its
+    alternatives that can; the rest must be sentence-local, or the cue is searched whole.
     """
     tracked = hyperscan.HS_FLAG_SOM_LEFTMOST
     expressions, whole = [], set()
@@ -373,14 +374,20 @@ def plan(hyperscan: Any) -> tuple[list[Expression], frozenset[int]]:
             whole.add(i)
             continue
         loose = fold(loosened(cue.pattern.pattern, tails=True))
-        if _compiles(hyperscan, loose, tracked):
-            expressions.append(Expression(i, loose, True))
+        plain = fold(loosened(cue.pattern.pattern))
+        whole_pattern = next((p for p in (loose, plain) if _compiles(hyperscan, p, tracked)), None)
+        if whole_pattern is not None:
+            expressions.append(Expression(i, whole_pattern, True))
             continue
         # An untracked part starts after the last break before its end: one that ends a
-        # match, so without the lookaheads kept (their text may hold a break).
-        plain = alternatives(fold(loosened(cue.pattern.pattern)))
+        # match, so without the lookaheads kept (their text may hold a break). The two
+        # loosenings split alike unless a lookahead follows the whole pattern's group.
+        plain_parts = alternatives(plain)
+        loose_parts = alternatives(loose)
+        if len(loose_parts) != len(plain_parts):
+            loose_parts = plain_parts
         parts = []
-        for part, plain_part in zip(alternatives(loose), plain, strict=True):
+        for part, plain_part in zip(loose_parts, plain_parts, strict=True):
             if _compiles(hyperscan, part, tracked):
                 parts.append(Expression(i, part, True))
             elif sentence_local(plain_part):

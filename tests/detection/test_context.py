@@ -122,7 +122,7 @@ def test_term_matches_are_the_lookbehind_regexs(terms: list[str], parts: list[st
 def test_a_field_is_searched_only_when_it_holds_a_term_and_the_spans_are_the_regexs(
     terms: list[str], parts: list[str]
 ) -> None:
-    from mailenv.detection.context import _fields, _find
+    from mailenv.detection.context import _find, _searched_fields
     from mailenv.detection.message import as_message
 
     text = "".join(parts)
@@ -130,8 +130,8 @@ def test_a_field_is_searched_only_when_it_holds_a_term_and_the_spans_are_the_reg
     pattern = _terms_pattern(tuple(terms))
     expected = [
         (name, m.start(), m.end())
-        for name, _, lowered in _fields(message)
+        for name, _, lowered in _searched_fields(message)
         for m in (term_matches(pattern, lowered) if pattern is not None else ())
     ]
-    found = _find(tuple(terms), _fields(message), "secret")
+    found = _find(tuple(terms), _searched_fields(message), "secret")
     assert [(h.field, h.start, h.end) for h in found] == expected

@@ -213,3 +213,33 @@ def test_a_forked_child_scans_with_its_own_scratch_space() -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert prefilter._scratch(prefilter._compiled().database) is parents  # type: ignore[union-attr]
+
+
+def test_a_cue_whose_final_lookahead_follows_its_group_is_planned_in_parts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import re
+
+    from mailenv.detection.lexicon import Cue
+
+    class Refused(Exception):
+        pass
+
+    class Compiler:  # a hyperscan that never reports starts
+        def compile(self, expressions: list[bytes], elements: int, flags: list[int]) -> None:
+            if flags[0]:
+                raise Refused
+
+    class NoStarts:
+        error = Refused
+        HS_FLAG_SOM_LEFTMOST = 1
+
+        def Database(self) -> Compiler:  # hyperscan's name for its compiler
+            return Compiler()
+
+    # Kept, the lookahead makes the whole one pattern; dropped, it splits in two.
+    cue = Cue("test", re.compile(r"(?:ab|cd)(?=e)"))
+    monkeypatch.setattr(prefilter, "CUES", (cue,))
+    expressions, whole = prefilter.plan(NoStarts())
+    assert whole == frozenset()
+    assert [(e.pattern, e.tracked) for e in expressions] == [("(?:ab)", False), ("(?:cd)", False)]
