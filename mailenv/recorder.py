@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from mailenv.logs import End, Header, LogWriter, Step
-from mailenv.models import Summary
+from mailenv.models import Delivery, Flag, Summary
 from mailenv.world.session import Turn
 
 
@@ -47,13 +47,19 @@ def step_info(record: Step) -> dict[str, Any]:
         "errors": record.errors,
         "notices": record.notices,
         "new_mail": [e.id for e in record.emails],
-        "deliveries": [d.model_dump(mode="json") for d in record.deliveries],
-        "flags": [f.model_dump(mode="json") for f in record.flags],
+        "deliveries": [_json(d) for d in record.deliveries],
+        "flags": [_json(f) for f in record.flags],
         "events": record.events,
         "agent": record.agent,
         "agent_error": record.agent_error,
         "reasoning": record.reasoning,
     }
+
+
+def _json(record: Delivery | Flag) -> dict[str, Any]:
+    """`record.model_dump(mode="json")`, from the serializer itself (half the time)."""
+    dumped: dict[str, Any] = record.__pydantic_serializer__.to_python(record, mode="json")
+    return dumped
 
 
 class Recorder:

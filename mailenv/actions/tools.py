@@ -108,7 +108,8 @@ class Tool(BaseModel):
 
     def call(self) -> dict[str, Any]:
         """The call as a plain dict, `{"tool": name, "args": {...}}`, as logs and agents write it."""
-        return {"tool": self.name, "args": self.model_dump()}
+        # `model_dump()`'s values, from the serializer itself: its wrapper took half the time.
+        return {"tool": self.name, "args": self.__pydantic_serializer__.to_python(self)}
 
 
 INBOX_PAGE = 50
