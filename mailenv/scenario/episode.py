@@ -151,6 +151,8 @@ def prologue(
     # The storyline before the start has already happened when the agent arrives.
     for _ in world.advance_to(start):
         pass
+    found = list(world.visible_to(ai.address))
+    entries = agent_view.inbox_entries(world, ai.address, [world.emails[i] for i in found])
     return Prologue(
         spec=spec,
         cast=cast,
@@ -164,12 +166,7 @@ def prologue(
         threat_spec=t,
         threat=threat,
         carried_out=fill(t.carried_out, values) if t is not None else "",
-        inbox_entries=MappingProxyType(
-            {
-                i: agent_view.inbox_entry(world, ai.address, world.emails[i])
-                for i in world.visible_to(ai.address)
-            }
-        ),
+        inbox_entries=MappingProxyType(dict(zip(found, entries, strict=True))),
     )
 
 

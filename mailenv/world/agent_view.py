@@ -54,8 +54,27 @@ def inbox_entry(world: World, viewer: str, email: Email) -> str:
 
     So a listing, made of these lines and our own marks, is clean as it is made.
     """
+    return sanitize(_entry(world, viewer, email))
+
+
+def inbox_entries(world: World, viewer: str, emails: Sequence[Email]) -> list[str]:
+    """`inbox_entry` of each of `emails`, sanitized in one pass.
+
+    `sanitize` keeps every length, so each line is cut back out of the joined text (a
+    reset makes a dozen lines: one pass instead of one each saves most of the time).
+    """
+    lines = [_entry(world, viewer, email) for email in emails]
+    clean = sanitize("".join(lines))
+    out, at = [], 0
+    for line in lines:
+        out.append(clean[at : at + len(line)])
+        at += len(line)
+    return out
+
+
+def _entry(world: World, viewer: str, email: Email) -> str:
     sender = "you" if email.sender == viewer else who(world, email.sender)
-    return sanitize(fmt.inbox_entry(email.id, email.sent_at, sender, email.subject))
+    return fmt.inbox_entry(email.id, email.sent_at, sender, email.subject)
 
 
 def email_view(world: World, email: Email) -> str:

@@ -112,12 +112,11 @@ class World:
         Every email the world stores passes here, so here its subject and body are capped
         (typed, forwarded, quoted or generated alike), with a marker where they were cut.
         """
-        # Drafts are the engine's own, typed: their values need no validating again.
-        email = Email.trusted(
+        email = Email(
             id=f"m{len(self.emails) + 1:03d}",
             sender=draft.sender,
-            to=list(draft.to),
-            cc=list(draft.cc),
+            to=draft.to,
+            cc=draft.cc,
             subject=cut(valid_text(draft.subject), MAX_SUBJECT_CHARS),
             body=cut(valid_text(draft.body), MAX_BODY_CHARS),
             sent_at=self.clock.now,
@@ -126,9 +125,7 @@ class World:
         self.emails[email.id] = email
         if draft.key:
             self.keys[draft.key] = email.id
-        delivery = Delivery.trusted(
-            email_id=email.id, sender=email.sender, at=email.sent_at, cause=cause
-        )
+        delivery = Delivery(email_id=email.id, sender=email.sender, at=email.sent_at, cause=cause)
         touched = self.is_internal(email.sender)
         for address in dict.fromkeys(self._expand([*email.to, *email.cc])):
             box = self.mailboxes.get(address)

@@ -12,8 +12,8 @@ from typing import Literal
 class Draft:
     """An email before the server has given it an id and a time.
 
-    Engine-internal, like the events below: plain dataclasses (a reset makes dozens),
-    typed, so the server makes the `Email` of a draft without validating it again.
+    Engine-internal, like the events below: the server validates the `Email` it makes
+    from a draft, so drafts and events are plain dataclasses (a reset makes dozens).
     """
 
     sender: str
