@@ -6,7 +6,7 @@ log line can always be read back into the same typed object.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from copy import deepcopy
 from datetime import datetime
 from functools import cache, partial
@@ -34,7 +34,9 @@ class Record(BaseModel):
         a test holds each kind of record made so equal to the validated one, written alike.
 
         Raises:
-            TypeError: When a field without a default is left out.
+            TypeError: When a field without a default is left out, or for a class this
+                cannot build: one with validators, a `model_post_init`, or a default factory
+                that takes the data.
         """
         required = _required(cls)
         if not required <= values.keys():
@@ -55,7 +57,17 @@ class Record(BaseModel):
 
 @cache
 def _required(cls: type[Record]) -> frozenset[str]:
-    """The fields of `cls` that have no default."""
+    """The fields of `cls` that have no default (`cls` checked for what `trusted` skips)."""
+    decorators = cls.__pydantic_decorators__
+    if (
+        decorators.validators
+        or decorators.field_validators
+        or decorators.root_validators
+        or decorators.model_validators
+        or cls.__pydantic_post_init__ is not None
+    ):
+        raise TypeError(f"{cls.__name__} has validators or a model_post_init: validate it")
+    _factories(cls)  # refuses a factory of the data
     return frozenset(name for name, field in cls.model_fields.items() if field.is_required())
 
 
@@ -69,8 +81,8 @@ def _fields_in_order(cls: type[Record]) -> dict[str, Any]:
 def _factories(cls: type[Record]) -> tuple[tuple[str, Callable[[], Any]], ...]:
     """The fields of `cls` whose default is made for each record, each with its maker.
 
-    A default factory, or a copy of a plain default that could be changed in place (a
-    list), as validation makes one.
+    A default factory, or a deep copy of a plain default that cannot be hashed (a list,
+    or a tuple holding one), as validation makes one.
     """
     out: list[tuple[str, Callable[[], Any]]] = []
     for name, field in cls.model_fields.items():
@@ -79,9 +91,18 @@ def _factories(cls: type[Record]) -> tuple[tuple[str, Callable[[], Any]], ...]:
             if getattr(field, "default_factory_takes_validated_data", False):
                 raise TypeError(f"{cls.__name__}.{name}: a factory of the data is not supported")
             out.append((name, field.default_factory))  # type: ignore[arg-type]
-        elif not field.is_required() and not isinstance(field.default, Hashable):
+        elif not field.is_required() and not _hashable(field.default):
             out.append((name, partial(deepcopy, field.default)))
     return tuple(out)
+
+
+def _hashable(value: object) -> bool:
+    """Whether `value` hashes, as pydantic asks before it copies a default."""
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 class Person(Record):

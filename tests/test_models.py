@@ -48,7 +48,38 @@ def test_a_trusted_record_needs_every_field_without_a_default_and_copies_mutable
 
     class Tagged(Record):
         tags: list[str] = []  # noqa: RUF012 - a plain mutable default, as validation copies it
+        nested: tuple[list[str], ...] = ([],)  # hashable by type, not by value: copied too
 
     first, second = Tagged.trusted(), Tagged.trusted()
     first.tags.append("x")
-    assert second.tags == [] and Tagged().tags == []
+    first.nested[0].append("y")
+    assert second.tags == [] and second.nested == ([],)
+    assert Tagged().tags == [] and Tagged().nested == ([],)
+
+
+def test_a_record_with_validators_or_a_factory_of_the_data_is_not_built_trusted() -> None:
+    import pydantic
+    import pytest
+    from pydantic import Field, field_validator
+
+    from mailenv.models import Record
+
+    class Checked(Record):
+        n: int = 0
+
+        @field_validator("n")
+        @classmethod
+        def _positive(cls, n: int) -> int:
+            return abs(n)
+
+    with pytest.raises(TypeError, match="validators"):
+        Checked.trusted(n=-1)
+    if tuple(int(p) for p in pydantic.VERSION.split(".")[:2]) < (2, 10):
+        return  # factories of the data came with pydantic 2.10
+
+    class Derived(Record):
+        a: int = 1
+        b: int = Field(default_factory=lambda data: data["a"] + 1)
+
+    with pytest.raises(TypeError, match="factory of the data"):
+        Derived.trusted(a=2)

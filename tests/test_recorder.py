@@ -32,6 +32,6 @@ def test_a_step_record_is_the_validated_record_written_alike() -> None:
         assert record.model_dump_json() == validated.model_dump_json()
         assert record.model_fields_set == validated.model_fields_set
         assert repr(record) == repr(validated)
-        # The emails and deliveries in it, made by the world without validation too.
+        # Everything in it validated again, down to its emails, deliveries and flags.
         assert record == Step.model_validate(record.model_dump())
     assert any(f.kind == "coercion" for f in env.session.flags)  # a step with flags was seen

@@ -243,3 +243,18 @@ def test_a_cue_whose_final_lookahead_follows_its_group_is_planned_in_parts(
     expressions, whole = prefilter.plan(NoStarts())
     assert whole == frozenset()
     assert [(e.pattern, e.tracked) for e in expressions] == [("(?:ab)", False), ("(?:cd)", False)]
+
+    class NoStartsWithTheLookahead(NoStarts):
+        def Database(self) -> Compiler:  # hyperscan's name for its compiler
+            class Refusing(Compiler):
+                def compile(
+                    self, expressions: list[bytes], elements: int, flags: list[int]
+                ) -> None:
+                    if flags[0] and b"(?:e)" in expressions[0]:
+                        raise Refused
+
+            return Refusing()
+
+    # Tracked whole without the lookahead kept, before it would be split.
+    expressions, _ = prefilter.plan(NoStartsWithTheLookahead())
+    assert [(e.pattern, e.tracked) for e in expressions] == [("(?:ab|cd)", True)]
