@@ -156,7 +156,36 @@ def _ends_pattern(pattern: str, at: int) -> bool:
 
 def _alternation_end(pattern: str, bar: int) -> int:
     """The index of the `)` closing the group the `|` at `bar` is in, else the length."""
-    depth, i = 0, bar + 1
+    depth = 0
+    for i, ch in _structure(pattern, bar + 1):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+    return len(pattern)
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the `)` that closes the group opening at `start`."""
+    depth = 0
+    for i, ch in _structure(pattern, start):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    raise ValueError(f"unbalanced group at {start} in {pattern[:60]!r}")
+
+
+def _structure(pattern: str, start: int) -> Iterator[tuple[int, str]]:
+    """Each `(`, `)` and `|` from `start` on, with its index: escapes and classes skipped.
+
+    In a class, brackets, parentheses and bars are literal.
+    """
+    i = start
     while i < len(pattern):
         ch = pattern[i]
         if ch == "\\":
@@ -164,34 +193,9 @@ def _alternation_end(pattern: str, bar: int) -> int:
             continue
         if ch == "[":
             i = _class_end(pattern, i)
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            if depth == 0:
-                return i
-            depth -= 1
+        elif ch in "()|":
+            yield i, ch
         i += 1
-    return len(pattern)
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """The index of the `)` that closes the group opening at `start`."""
-    depth, i = 0, start
-    while i < len(pattern):
-        ch = pattern[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":  # a class: its brackets and parentheses are literal
-            i = _class_end(pattern, i)
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ValueError(f"unbalanced group at {start} in {pattern[:60]!r}")
 
 
 def _class_end(pattern: str, start: int) -> int:
@@ -210,22 +214,15 @@ def alternatives(pattern: str) -> list[str]:
     """The top-level alternatives of a pattern written `(?:A|B|…)`, else the pattern alone."""
     if not (pattern.startswith("(?:") and _group_end(pattern, 0) == len(pattern) - 1):
         return [pattern]
-    inner, out, depth, start, i = pattern[3:-1], [], 0, 0, 0
-    while i < len(inner):
-        ch = inner[i]
-        if ch == "\\":
-            i += 2
-            continue
-        if ch == "[":
-            i = _class_end(inner, i)
-        elif ch == "(":
+    inner, out, depth, start = pattern[3:-1], [], 0, 0
+    for i, ch in _structure(inner, 0):
+        if ch == "(":
             depth += 1
         elif ch == ")":
             depth -= 1
-        elif ch == "|" and depth == 0:
+        elif depth == 0:  # a bar between two of the group's own alternatives
             out.append(f"(?:{inner[start:i]})")
             start = i + 1
-        i += 1
     out.append(f"(?:{inner[start:]})")
     return out
 
