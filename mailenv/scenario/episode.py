@@ -222,7 +222,8 @@ class Episode:
         self.threat = start.threat
         self.carried_out = start.carried_out
         self.inbox_entries = dict(start.inbox_entries)
-        """The AI's inbox lines by email id, this episode's mail added as it is listed."""
+        """The AI's inbox lines without their read marks, by email id (`agent_view.inbox`):
+        the prologue's, and this episode's mail as it is listed."""
         # Closures over values, never `self`: an episode holds no cycle, so it is freed when
         # the next reset drops it, not when the cyclic collector next gets round to it.
         self.npcs = Npcs(

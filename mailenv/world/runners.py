@@ -50,7 +50,7 @@ def read_inbox(call: ReadInbox, engine: Session) -> ToolResult:
         order = {email: n for n, email in enumerate(world.visible_to(engine.ai))}
         ids = [i for i in ids if order[i] < order.get(found, len(order))]
     page = ids[-call.limit :]
-    listing = "\n" + agent_view.inbox(world, engine.ai, page, engine.inbox_entries)
+    listing = "\n" + agent_view.inbox(world, engine.ai, page, engine.episode.inbox_entries)
     if len(page) < len(ids):
         unread = ", unread_only=true" if call.unread_only else ""
         listing += (

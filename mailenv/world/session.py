@@ -95,8 +95,6 @@ class Session:
         self.sent: list[Email] = []
         self.flags: list[Flag] = []
         self._context: tuple[int, DetectContext] | None = None
-        self.inbox_entries = episode.inbox_entries
-        """The AI's inbox lines without their read marks, by email id (`agent_view.inbox`)."""
 
     # --- observations --------------------------------------------------------------
     def opening(self) -> str:
