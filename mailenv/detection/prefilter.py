@@ -277,7 +277,17 @@ def sentence_local(pattern: str) -> bool:
     Conservative: anything it cannot tell (`.`, back-references, unknown nodes) counts as
     a possible break.
     """
-    containers = (sre.MAX_REPEAT, sre.MIN_REPEAT, sre.POSSESSIVE_REPEAT, sre.SUBPATTERN)
+    # Nodes that hold others, or match no character themselves.
+    harmless = (
+        sre.MAX_REPEAT,
+        sre.MIN_REPEAT,
+        sre.POSSESSIVE_REPEAT,
+        sre.SUBPATTERN,
+        sre.BRANCH,
+        sre.AT,
+        sre.ASSERT,
+        sre.ASSERT_NOT,
+    )
     for op, av in _nodes(sre_parse.parse(pattern), assertions=False):
         if op is sre.LITERAL:
             if chr(av) in BREAKS:
@@ -285,7 +295,7 @@ def sentence_local(pattern: str) -> bool:
         elif op is sre.IN:
             if any(_in_class(av, ch) for ch in BREAKS):
                 return False
-        elif op not in (*containers, sre.BRANCH, sre.AT, sre.ASSERT, sre.ASSERT_NOT):
+        elif op not in harmless:
             return False
     return True
 

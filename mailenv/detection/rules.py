@@ -23,6 +23,9 @@ from mailenv.detection.prefilter import Places, places
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
+COMPILED = not __file__.endswith(".py")
+"""Whether the rules tier runs compiled by mypyc (`MAILENV_COMPILE=1`, setup.py): the same
+flags, in less time."""
 
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+){0,2}$")
