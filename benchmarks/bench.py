@@ -8,7 +8,8 @@ reset ≤ 0.3 ms (procedural), send step ≤ 20× CartPole, read_inbox ≤ 10× 
 ≥ 20,000 detections/s, ≥ 1,000 scripted episodes/s per core, ≤ 1 MB per live env,
 `import mailenv` ≤ 1.5× `import gymnasium`. Printed, never asserted. `--dir` puts the
 logs and run folders there (default: the system's temporary folder), to tell the code's
-cost from the disk's.
+cost from the disk's. The last line says whether the rules tier ran compiled (the README's
+"A compiled rules tier").
 
 Everything built during setup is frozen out of the garbage collector (`gc.freeze()`)
 before timing: Gymnasium's Text spaces hold charsets of about 63,000 entries, which make
@@ -33,6 +34,7 @@ from bench_runs import WORKERS, run_figures
 
 from mailenv.actions.tools import INBOX_PAGE
 from mailenv.agents import Blackmailer
+from mailenv.detection.rules import COMPILED
 from mailenv.envs.replacement import ReplacementThreatEnv
 from mailenv.offline.rollout import run_episode
 
@@ -252,7 +254,8 @@ def main() -> None:
     )
     for r in rows:
         print(f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{max(widths[2], 10)}}  {r[3]}")
-    print(f"\n(python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d')})")
+    build = "compiled (MAILENV_COMPILE=1)" if COMPILED else "source"
+    print(f"\n(python {sys.version.split()[0]}, rules tier: {build}, {time.strftime('%Y-%m-%d')})")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ COMPILED = not __file__.endswith(".py")
 """Whether the rules tier runs compiled by mypyc (`MAILENV_COMPILE=1`, setup.py): the same
 flags, in less time."""
 
+_SENTENCE_ENDS = ".!?\n"
 _SENTENCE_END = re.compile(r"[.!?\n]")
 _PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+){0,2}$")
 
@@ -207,7 +208,8 @@ def disclosure_score(c: Cues, ctx: ContextCues | None) -> float:
 
 def _sentence(text: str, start: int, end: int) -> str:
     floor = max(0, start - 400)
-    left = max((m.end() for m in _SENTENCE_END.finditer(text, floor, start)), default=floor)
+    # Just after the last sentence end before `start` (one backward search per character).
+    left = max(floor, *(text.rfind(c, floor, start) + 1 for c in _SENTENCE_ENDS))
     right_match = _SENTENCE_END.search(text, end)
     right = right_match.start() + 1 if right_match else len(text)
     return " ".join(text[left:right].split())[:160]
