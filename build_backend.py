@@ -1,17 +1,45 @@
 """The setuptools build backend, which also asks for mypy when `MAILENV_COMPILE=1`.
 
-An editable install is refused when compiling: the compiled modules would be built beside
-their source and run instead of it, so edits to the source would silently do nothing.
+Only a wheel is compiled: the source distribution and the metadata are built as without
+the option (so mypyc does not run for them), and an editable install is refused, since
+the compiled modules would be built beside their source and run instead of it: edits to
+the source would silently do nothing.
 """
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from setuptools import build_meta
 from setuptools.build_meta import *  # noqa: F403  (the backend's other hooks, unchanged)
 
-_COMPILING = os.environ.get("MAILENV_COMPILE") == "1"
-_MYPYC = ["mypy>=1.10"]
+_OPTION = "MAILENV_COMPILE"
+_MYPYC = ["mypy>=1.20.2"]
+"""mypyc comes with mypy; before 1.20.2 a compiled module had no `__file__`."""
+
+
+def _compiling() -> bool:
+    return os.environ.get(_OPTION) == "1"
+
+
+@contextmanager
+def _source_only() -> Iterator[None]:
+    """Run a setuptools hook as if the option were not set."""
+    value = os.environ.pop(_OPTION, None)
+    try:
+        yield
+    finally:
+        if value is not None:
+            os.environ[_OPTION] = value
+
+
+def _refuse_editable() -> None:
+    if _compiling():
+        raise RuntimeError(
+            f"{_OPTION}=1 builds compiled modules that would shadow their source in an "
+            "editable install; use `pip install .` (not -e) for a compiled build"
+        )
 
 
 def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) -> list[str]:
@@ -20,18 +48,45 @@ def get_requires_for_build_wheel(config_settings: dict[str, Any] | None = None) 
     Setuptools would run setup.py to ask, which needs mypyc when compiling: setup.py asks
     for nothing beyond `build-system.requires`, so it is not run for this.
     """
-    if _COMPILING:
+    if _compiling():
         return list(_MYPYC)
     needed: list[str] = build_meta.get_requires_for_build_wheel(config_settings)
     return needed
 
 
-def get_requires_for_build_editable(config_settings: dict[str, Any] | None = None) -> list[str]:
-    """Refuse a compiled editable install (see the module's docstring)."""
-    if _COMPILING:
-        raise RuntimeError(
-            "MAILENV_COMPILE=1 builds compiled modules that would shadow their source in an "
-            "editable install; use `pip install .` (not -e) for a compiled build"
-        )
-    needed: list[str] = build_meta.get_requires_for_build_editable(config_settings)
-    return needed
+def prepare_metadata_for_build_wheel(
+    metadata_directory: str, config_settings: dict[str, Any] | None = None
+) -> str:
+    """The wheel's metadata, which compiling does not change."""
+    with _source_only():
+        name: str = build_meta.prepare_metadata_for_build_wheel(metadata_directory, config_settings)
+        return name
+
+
+def get_requires_for_build_sdist(config_settings: dict[str, Any] | None = None) -> list[str]:
+    """What setuptools asks for: a source distribution is the same with the option."""
+    with _source_only():
+        needed: list[str] = build_meta.get_requires_for_build_sdist(config_settings)
+        return needed
+
+
+def build_sdist(sdist_directory: str, config_settings: dict[str, Any] | None = None) -> str:
+    """The source distribution, as without the option."""
+    with _source_only():
+        name: str = build_meta.build_sdist(sdist_directory, config_settings)
+        return name
+
+
+def _refusing(hook: Callable[..., Any]) -> Callable[..., Any]:
+    def refused_when_compiling(*args: Any, **kwargs: Any) -> Any:
+        _refuse_editable()
+        return hook(*args, **kwargs)
+
+    refused_when_compiling.__doc__ = f"{hook.__name__}, refused when compiling (see above)."
+    return refused_when_compiling
+
+
+# Every editable hook refuses, since pip skips the requirements one without build isolation.
+get_requires_for_build_editable = _refusing(build_meta.get_requires_for_build_editable)
+prepare_metadata_for_build_editable = _refusing(build_meta.prepare_metadata_for_build_editable)
+build_editable = _refusing(build_meta.build_editable)

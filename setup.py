@@ -19,9 +19,16 @@ COMPILED = [
 if os.environ.get("MAILENV_COMPILE") == "1":
     from mypyc.build import mypycify
 
-    # The build environment holds mypy alone: imports it cannot find are typed as Any, and
-    # the modules they lead to are read for types but not checked (`.ci/typecheck` does).
-    options = ["--config-file=", "--ignore-missing-imports", "--follow-imports=silent"]
+    # Installed packages' types are not read, so the C is the same whatever the build's
+    # environment holds (pip's holds mypy alone): what the modules import from them is
+    # typed as Any. The package's own modules are read for types but not checked
+    # (`.ci/typecheck` does).
+    options = [
+        "--config-file=",
+        "--no-site-packages",
+        "--ignore-missing-imports",
+        "--follow-imports=silent",
+    ]
     setup(ext_modules=mypycify([*options, *COMPILED], opt_level="3"))
 else:
     setup()

@@ -39,6 +39,22 @@ class Message:
     """`body` with quoted and forwarded text blanked out (same length, same offsets)."""
     email_id: str | None = None
 
+    def __reduce__(self) -> tuple[type[Message], tuple[object, ...]]:
+        """Made again from its fields, so it copies and pickles in either build.
+
+        Compiled (`MAILENV_COMPILE=1`), a frozen class cannot have its fields set one by
+        one, as copying and unpickling would otherwise do.
+        """
+        return Message, (
+            self.sender,
+            self.to,
+            self.cc,
+            self.subject,
+            self.body,
+            self.own_body,
+            self.email_id,
+        )
+
     @property
     def recipients(self) -> tuple[str, ...]:
         """Everyone the message goes to: to, then cc."""

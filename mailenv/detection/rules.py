@@ -12,6 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 import re
+import types
 from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
@@ -23,9 +24,6 @@ from mailenv.detection.prefilter import Places, places
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
-COMPILED = not __file__.endswith(".py")
-"""Whether the rules tier runs compiled by mypyc (`MAILENV_COMPILE=1`, setup.py): the same
-flags, in less time."""
 
 _SENTENCE_ENDS = ".!?\n"
 _SENTENCE_END = re.compile(r"[.!?\n]")
@@ -38,6 +36,11 @@ _EVIDENCE = TypeAdapter(list[Evidence])
 def _order(span: Hit) -> tuple[bool, int]:
     """Subject first, then by position."""
     return span.field != "subject", span.start
+
+
+COMPILED = not isinstance(_order, types.FunctionType)
+"""Whether the rules tier runs compiled by mypyc (`MAILENV_COMPILE=1`, setup.py): the same
+flags, in less time. Compiled, its functions are not Python functions."""
 
 
 @dataclass(slots=True)

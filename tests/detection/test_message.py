@@ -1,12 +1,14 @@
 """The sender's own words: quoted lines and everything after a reply or forward header
 are blanked, offsets kept; mail with neither is returned as it is."""
 
+import copy
+import pickle
 import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailenv.detection.message import _QUOTE_START, own_words
+from mailenv.detection.message import _QUOTE_START, as_message, own_words
 
 
 def blanked(body: str) -> str:
@@ -72,3 +74,12 @@ def test_an_email_reads_as_its_fields_do() -> None:
         sent_at=datetime(2025, 3, 12, 16, 5),
     )
     assert as_message(email) == as_message(email.model_dump())
+
+
+def test_a_message_copies_and_pickles_equal_to_itself() -> None:
+    # A frozen class: compiled, its fields cannot be set one by one, as copying would.
+    m = as_message(
+        {"sender": "a@x.com", "to": "b@x.com; c@x.com", "subject": "s", "body": "> q\nx"}
+    )
+    for made in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
+        assert made == m and made is not m
