@@ -6,8 +6,6 @@ These run only on a compiled build (`.ci/run` makes one); on the source they ski
 import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,8 +13,8 @@ import pytest
 import mailenv
 from mailenv.detection import context, detect, message, prefilter, rules
 from mailenv.envs.replacement import ReplacementThreatEnv
+from tests.detection.fresh_process import json_from
 from tests.detection.test_prefilter import messages
-from tests.paths import REPO
 
 needs_compiled = pytest.mark.skipif(
     not rules.COMPILED, reason="the rules tier runs from source (MAILENV_COMPILE=1 compiles it)"
@@ -56,17 +54,7 @@ def test_the_compiled_rules_flag_every_corpus_message_as_their_source_does(
     shutil.copytree(Path(mailenv.__file__).parent, tmp_path / "mailenv", ignore=_left_out)
     code = "import json; from tests.detection.test_compiled import every_flag, rules; "
     code += "print(json.dumps([rules.COMPILED, every_flag()]))"
-    path = [str(tmp_path), str(REPO), os.environ.get("PYTHONPATH", "")]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)}
-    done = subprocess.run(
-        [sys.executable, "-c", code],
-        env=env,
-        cwd=tmp_path,  # `-c` puts the working folder first on the path
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    source_compiled, from_source = json.loads(done.stdout)
+    source_compiled, from_source = json_from(code, tmp_path, tmp_path)
     assert not source_compiled
     compiled = every_flag()
     assert len(compiled) > 5000

@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import mailenv
 from mailenv.detection import corpus, prefilter, rules
 from mailenv.detection.message import as_message
+from tests.detection.fresh_process import json_from
 from tests.paths import DATA, REPO, SHARED
 
 
@@ -150,21 +152,38 @@ def assessed(message: dict) -> tuple:
     return a.coercion, a.disclosure, a.self_preservation, spans
 
 
-def test_the_same_assessment_with_and_without_the_compiled_scan(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+WITHOUT_HYPERSCAN = """
+import importlib.abc, json, sys
+
+class NoHyperscan(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.partition(".")[0] == "hyperscan":
+            raise ImportError(name)
+
+sys.meta_path.insert(0, NoHyperscan())
+from mailenv.detection import prefilter, rules
+from tests.detection.test_prefilter import assessed, messages
+assert prefilter.places("x") is None
+print(json.dumps([rules.COMPILED, [assessed(m) for m in messages()]]))
+"""
+"""Every message assessed as without hyperscan, in a process that cannot import it."""
+
+
+def test_the_same_assessment_with_and_without_the_compiled_scan(tmp_path: Path) -> None:
     if importlib.util.find_spec("hyperscan") is None:
         if os.environ.get("MAILENV_REQUIRE_LLM_TESTS") == "1":
             pytest.fail("hyperscan is required here (the `fast` extra)")
         pytest.skip("hyperscan is not installed (pip install -e '.[fast]')")
-    if rules.COMPILED:
-        pytest.skip("compiled, `rules` calls `places` directly: this runs in the source build")
     every = messages()
     assert len(every) > 2500
     fast = [assessed(m) for m in every]
     assert prefilter.places("x") is not None
-    monkeypatch.setattr(rules, "places", lambda text: None)
-    assert [assessed(m) for m in every] == fast
+    # In a new process: replacing `places` here would not reach a compiled `rules`, which
+    # calls it directly, and a compiled import does not take a module removed as absent.
+    package = Path(mailenv.__file__).parent.parent  # this build's, compiled or not
+    compiled, slow = json_from(WITHOUT_HYPERSCAN, package, tmp_path)
+    assert compiled == rules.COMPILED
+    assert slow == json.loads(json.dumps(fast))
 
 
 def test_the_cache_file_gives_back_the_database_it_was_written_from(
