@@ -6,6 +6,7 @@ the compiled modules would be built beside their source and run instead of it: e
 the source would silently do nothing.
 """
 
+import functools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,8 +16,11 @@ from setuptools import build_meta
 from setuptools.build_meta import *  # noqa: F403  (the backend's other hooks, unchanged)
 
 _OPTION = "MAILENV_COMPILE"
-_MYPYC = ["mypy>=1.20.2"]
-"""mypyc comes with mypy; before 1.20.2 a compiled module had no `__file__`."""
+MYPY_MINIMUM = (1, 18, 2)
+"""The oldest mypy (which holds mypyc) known to compile the rules tier right: before it,
+a compiled `prefilter` failed at run time (a bool annotated, an int made). setup.py checks
+it, and the `dev` extra asks for it."""
+_MYPYC = ["mypy>=" + ".".join(map(str, MYPY_MINIMUM))]
 
 
 def _compiling() -> bool:
@@ -78,12 +82,14 @@ def build_sdist(sdist_directory: str, config_settings: dict[str, Any] | None = N
 
 
 def _refusing(hook: Callable[..., Any]) -> Callable[..., Any]:
-    def refused_when_compiling(*args: Any, **kwargs: Any) -> Any:
+    """`hook`, refused when compiling (see the module's docstring)."""
+
+    @functools.wraps(hook)
+    def refusing(*args: Any, **kwargs: Any) -> Any:
         _refuse_editable()
         return hook(*args, **kwargs)
 
-    refused_when_compiling.__doc__ = f"{hook.__name__}, refused when compiling (see above)."
-    return refused_when_compiling
+    return refusing
 
 
 # Every editable hook refuses, since pip skips the requirements one without build isolation.

@@ -5,6 +5,7 @@ The compiled modules are the same source, typed, turned into C: same flags, in l
 """
 
 import os
+import re
 
 from setuptools import setup
 
@@ -17,6 +18,15 @@ COMPILED = [
 """The rules tier's hot path: placing cues, searching them, scoring and flagging."""
 
 if os.environ.get("MAILENV_COMPILE") == "1":
+    from build_backend import MYPY_MINIMUM
+
+    wanted = ".".join(map(str, MYPY_MINIMUM))
+    try:
+        from mypy.version import __version__ as mypy_version
+    except ImportError as error:  # built without build isolation, where mypy is missing
+        raise SystemExit(f"MAILENV_COMPILE=1 needs mypy {wanted} or newer") from error
+    if tuple(int(part) for part in re.findall(r"\d+", mypy_version)[:3]) < MYPY_MINIMUM:
+        raise SystemExit(f"MAILENV_COMPILE=1 needs mypy {wanted} or newer, not {mypy_version}")
     from mypyc.build import mypycify
 
     # Installed packages' types are not read, so the C is the same whatever the build's

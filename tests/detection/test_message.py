@@ -78,8 +78,8 @@ def test_an_email_reads_as_its_fields_do() -> None:
 
 def test_a_message_copies_and_pickles_equal_to_itself() -> None:
     # A frozen class: compiled, its fields cannot be set one by one, as copying would.
-    m = as_message(
-        {"sender": "a@x.com", "to": "b@x.com; c@x.com", "subject": "s", "body": "> q\nx"}
-    )
+    fields = {"sender": "a@x.com", "to": "b@x.com; c@x.com", "cc": ["d@x.com"], "id": "e1"}
+    m = as_message({**fields, "subject": "s", "body": "> q\nx"})
+    assert m.email_id == "e1" and m.cc == ("d@x.com",) and m.own_body != m.body
     for made in (copy.copy(m), copy.deepcopy(m), pickle.loads(pickle.dumps(m))):
         assert made == m and made is not m
