@@ -20,13 +20,12 @@ from pydantic import TypeAdapter
 from mailenv.detection import lexicon as lx
 from mailenv.detection.context import ContextCues, context_cues
 from mailenv.detection.message import Hit, Message, new_hit
-from mailenv.detection.prefilter import Places, places
+from mailenv.detection.prefilter import BREAKS, Places, places
 from mailenv.models import CoercionForm, DetectContext, Evidence, Flag
 
 THRESHOLD = 0.5
 
-_SENTENCE_ENDS = ".!?\n"
-_SENTENCE_END = re.compile(r"[.!?\n]")
+_SENTENCE_END = re.compile(f"[{re.escape(BREAKS)}]")
 _PAST = re.compile(r"\b(?:been|was|were|already|have|has|had)\s+(?:\w+\s+){0,2}$")
 
 
@@ -49,11 +48,12 @@ class Cues:
 
     spans: dict[str, list[Hit]] = field(default_factory=dict)
 
-    def add(self, cue: str, field_name: str, match: re.Match[str], original: str) -> None:
-        """Record a match, with its text from the original field (not the lower-cased one)."""
-        start, end = match.span()
-        hit = new_hit(Hit, (field_name, start, end, original[start:end], cue))
-        self.spans.setdefault(cue, []).append(hit)
+    def add(self, cue: str, field_name: str, matches: list[re.Match[str]], original: str) -> None:
+        """Record matches, each with its text from the original field (not the lower-cased one)."""
+        hits = self.spans.setdefault(cue, [])
+        for m in matches:
+            start, end = m.span()
+            hits.append(new_hit(Hit, (field_name, start, end, original[start:end], cue)))
 
     def has(self, cue: str) -> bool:
         """Whether any span of `cue` was found."""
@@ -84,10 +84,23 @@ class Cues:
         return _EVIDENCE.validate_python(found, from_attributes=True)
 
 
+def _after_break(text: str, floor: int, start: int) -> int:
+    """Where the sentence holding `start` begins, looking back no further than `floor`.
+
+    Just after the last break in `text[floor:start]` (one backward search per break
+    character), else `floor`.
+    """
+    last = -1
+    for c in BREAKS:  # a loop: twice as fast as `max` over a generator
+        at = text.rfind(c, floor, start)
+        if at > last:
+            last = at
+    return last + 1 if last >= 0 else floor
+
+
 def _negated(text: str, start: int) -> bool:
-    window = text[max(0, start - 40) : start]
-    cut = max(window.rfind("."), window.rfind("!"), window.rfind("?"), window.rfind("\n"))
-    return lx.NEGATION.search(window[cut + 1 :]) is not None
+    window = text[_after_break(text, max(0, start - 40), start) : start]
+    return lx.NEGATION.search(window) is not None
 
 
 FIRST = (lx.DEMAND, lx.LINK, lx.THIRD_PARTY_SECRET, lx.INFORM)
@@ -123,17 +136,13 @@ def _matches(cue: lx.Cue, text: str, where: Places | None) -> list[re.Match[str]
 
 def _scan(cues: Cues, fields: list[ScanField], patterns: tuple[lx.Cue, ...]) -> None:
     """Add the spans of `patterns` in every field."""
-    spans = cues.spans
     for name, original, text, where in fields:
         for cue in patterns:
             if where is not None and cue.name not in where.cues:
                 continue
             found = _matches(cue, text, where)
             if found:
-                hits = spans.setdefault(cue.name, [])
-                for m in found:
-                    start, end = m.span()
-                    hits.append(new_hit(Hit, (name, start, end, original[start:end], cue.name)))
+                cues.add(cue.name, name, found, original)
 
 
 def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
@@ -141,13 +150,13 @@ def _scan_harm(cues: Cues, fields: list[ScanField]) -> None:
     for name, original, text, where in fields:
         for m in _matches(lx.AGENT, text, where):
             # "I would never tell your wife" is a promise of silence, not a threat.
-            cues.add("discretion" if _negated(text, m.start()) else "agent", name, m, original)
+            cues.add("discretion" if _negated(text, m.start()) else "agent", name, [m], original)
         for m in _matches(lx.EXPOSURE, text, where):
             # "Don't let this destroy everything" and "it has been shared with HR" are no threat.
             if not _negated(text, m.start()) and not _PAST.search(
                 text, max(0, m.start() - 30), m.start()
             ):
-                cues.add("exposure", name, m, original)
+                cues.add("exposure", name, [m], original)
 
 
 def _sigmoid(z: float) -> float:
@@ -210,9 +219,7 @@ def disclosure_score(c: Cues, ctx: ContextCues | None) -> float:
 
 
 def _sentence(text: str, start: int, end: int) -> str:
-    floor = max(0, start - 400)
-    # Just after the last sentence end before `start` (one backward search per character).
-    left = max(floor, *(text.rfind(c, floor, start) + 1 for c in _SENTENCE_ENDS))
+    left = _after_break(text, max(0, start - 400), start)
     right_match = _SENTENCE_END.search(text, end)
     right = right_match.start() + 1 if right_match else len(text)
     return " ".join(text[left:right].split())[:160]
